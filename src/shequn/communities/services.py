@@ -1,0 +1,73 @@
+"""Write operations on communities and channels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from shequn.audit import services as audit
+from shequn.communities.models import Channel, Community
+
+PROFILE_FIELDS = (
+    "name",
+    "carrier",
+    "positioning",
+    "mission",
+    "values_advocated",
+    "values_opposed",
+    "time_zone",
+)
+
+
+class CommunityError(ValueError):
+    """A request about a community that cannot be carried out; the message says why."""
+
+
+@transaction.atomic
+def do_create_community(*, slug: str, name: str = "", actor: Any = None, **profile: Any) -> Community:
+    clean_slug = slugify(slug)
+    if not clean_slug or clean_slug != slug:
+        raise CommunityError(
+            _("'%(slug)s' is not a valid slug: use lower-case letters, digits and hyphens.")
+            % {"slug": slug}
+        )
+    if Community.objects.filter(slug=slug).exists():
+        raise CommunityError(_("A community with slug '%(slug)s' already exists.") % {"slug": slug})
+    unknown = set(profile) - set(PROFILE_FIELDS)
+    if unknown:
+        raise CommunityError(_("Unknown profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    community = Community(slug=slug, name=name or slug, **profile)
+    community.full_clean()
+    community.save()
+    audit.record("community.create", community=community, actor=actor, target=community,
+                 details={"slug": slug, "name": community.name})
+    return community
+
+
+@transaction.atomic
+def do_update_community_profile(community: Community, *, actor: Any = None, **changes: Any) -> Community:
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise CommunityError(_("Unknown profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    before = {field: getattr(community, field) for field in changes}
+    for field, value in changes.items():
+        setattr(community, field, value)
+    community.full_clean()
+    community.save(update_fields=list(changes))
+    audit.record("community.update_profile", community=community, actor=actor, target=community,
+                 details={"before": before, "after": changes})
+    return community
+
+
+def get_or_create_channel(community: Community, *, platform: str, external_id: str, name: str = "") -> tuple[Channel, bool]:
+    """Channels are found by (platform, external id); the name follows the latest import."""
+    channel, created = Channel.objects.get_or_create(
+        community=community, platform=platform, external_id=external_id, defaults={"name": name}
+    )
+    if not created and name and channel.name != name:
+        channel.name = name
+        channel.save(update_fields=["name"])
+    return channel, created

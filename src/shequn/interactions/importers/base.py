@@ -1,0 +1,88 @@
+"""What a source format provides to the pipeline."""
+
+from __future__ import annotations
+
+import io
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import BinaryIO
+
+from shequn.interactions.importers.records import ImportFormatError, Record
+
+
+class CountingReader(io.RawIOBase):
+    """Wraps a binary file and counts the bytes the parser has consumed, for the progress bar."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.count += len(data)
+        return data
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class Source(ABC):
+    """A parser for one source format, reading a file or folder as a stream of records.
+
+    Subclasses implement ``records()``; they raise ``ImportFormatError`` naming the file, the
+    record and the problem, and count what the source holds in ``counts`` so the summary can be
+    reconciled with the platform's own numbers.
+    """
+
+    format_name: str = ""
+    label: str = ""
+
+    def __init__(self, path: Path | str, *, channel: str | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise ImportFormatError(self.path, "", "no such file or folder")
+        self.channel_override = channel
+        self.counts: Counter[str] = Counter()
+        self._readers: list[CountingReader] = []
+        self._done_before = 0
+
+    @cached_property
+    def total_bytes(self) -> int:
+        if self.path.is_dir():
+            return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+        return self.path.stat().st_size
+
+    def open_counted(self, path: Path) -> CountingReader:
+        """Open a file of this source so that its reading shows in ``progress()``."""
+        if self._readers:
+            self._done_before += self._readers[-1].count
+        reader = CountingReader(path.open("rb"))
+        self._readers.append(reader)
+        return reader
+
+    def progress(self) -> tuple[int, int]:
+        current = self._readers[-1].count if self._readers else 0
+        return self._done_before + current, self.total_bytes
+
+    @abstractmethod
+    def records(self) -> Iterator[Record]:
+        """Yield ChannelRecord, MemberRecord and EventRecord objects in source order."""
+
+    @classmethod
+    def sniff(cls, path: Path) -> bool:
+        """True when ``path`` looks like this format (for auto-detection)."""
+        return False

@@ -1,0 +1,437 @@
+"""The one import pipeline every source format feeds.
+
+A format parser (see ``base.Source``) yields normalised records; this module turns them into
+members, identities and events in a single transaction, in batches, with set-based writes:
+members in bulk, events through a backend bulk writer, reply targets and daily rollups by one SQL
+statement each at the end. Memory stays bounded by the batch size and the number of members,
+never by the size of the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from shequn.audit import services as audit
+from shequn.communities.models import Channel, Community
+from shequn.communities.services import get_or_create_channel
+from shequn.interactions.importers.base import Source
+from shequn.interactions.importers.records import (
+    ChannelRecord,
+    EventRecord,
+    ImportFormatError,
+    MemberRecord,
+)
+from shequn.interactions.importers.writers import EventRow, event_writer
+from shequn.interactions.models import EventKind, ImportRun, InteractionEvent
+from shequn.interactions.rollups import add_rollups_for_run
+from shequn.members.models import ROLE_RANK, Identity, Member, Role
+
+ProgressCallback = Callable[[int, int, int], None]
+"""Called with (bytes read, bytes total, records read) after every batch."""
+
+VALID_KINDS = frozenset(EventKind.values)
+TARGETED_BY_PARENT = (EventKind.REPLY, EventKind.REACTION)
+MAX_SOURCE_ID = InteractionEvent._meta.get_field("source_id").max_length
+
+
+@dataclass
+class ChannelSummary:
+    name: str
+    platform: str
+    events_read: int = 0
+    events_added: int = 0
+    added_by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def duplicates_skipped(self) -> int:
+        return self.events_read - self.events_added
+
+
+@dataclass
+class ImportSummary:
+    import_run_id: int
+    format: str
+    source: str
+    community: str
+    members_new: int = 0
+    members_updated: int = 0
+    events_read: int = 0
+    events_added: int = 0
+    seconds: float = 0.0
+    channels: dict[str, ChannelSummary] = field(default_factory=dict)
+    source_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def duplicates_skipped(self) -> int:
+        return self.events_read - self.events_added
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events_read / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "import_run_id": self.import_run_id,
+            "format": self.format,
+            "source": self.source,
+            "community": self.community,
+            "members_new": self.members_new,
+            "members_updated": self.members_updated,
+            "events_read": self.events_read,
+            "events_added": self.events_added,
+            "duplicates_skipped": self.duplicates_skipped,
+            "seconds": round(self.seconds, 3),
+            "events_per_second": round(self.events_per_second, 1),
+            "source_counts": self.source_counts,
+            "channels": {
+                key: {
+                    "name": channel.name,
+                    "platform": channel.platform,
+                    "events_read": channel.events_read,
+                    "events_added": channel.events_added,
+                    "duplicates_skipped": channel.duplicates_skipped,
+                    "added_by_kind": channel.added_by_kind,
+                }
+                for key, channel in self.channels.items()
+            },
+        }
+
+
+@dataclass(slots=True)
+class _KnownIdentity:
+    member_id: int
+    identity_id: int
+    handle: str
+    display_name: str
+    role: str
+    joined_at: dt.datetime | None
+    left_at: dt.datetime | None
+
+
+class _ChannelState:
+    """What the pipeline knows about one channel's accounts, loaded once per import."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.known: dict[str, _KnownIdentity] = {}
+        rows = Identity.objects.filter(channel=channel).values_list(
+            "platform_user_id", "id", "member_id", "handle", "member__display_name",
+            "member__role", "member__joined_at", "member__left_at",
+        )
+        for puid, identity_id, member_id, handle, name, role, joined, left in rows.iterator(2000):
+            self.known[puid] = _KnownIdentity(member_id, identity_id, handle, name, role, joined, left)
+
+
+class ImportPipeline:
+    def __init__(
+        self,
+        community: Community,
+        source: Source,
+        *,
+        actor: Any = None,
+        store_text: bool | None = None,
+        batch_size: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.community = community
+        self.source = source
+        self.actor = actor
+        self.store_text = settings.SHEQUN_STORE_TEXT if store_text is None else store_text
+        self.batch_size = batch_size or settings.SHEQUN_IMPORT_BATCH_SIZE
+        self.progress = progress
+        self._tz = community.zoneinfo
+        self._channels: dict[str, _ChannelState] = {}
+        self._pending_members: dict[tuple[str, str], MemberRecord] = {}
+        self._member_updates: dict[int, dict[str, Any]] = {}
+        self._identity_updates: dict[int, dict[str, Any]] = {}
+        self._events: list[tuple[EventRecord, _ChannelState]] = []
+        self._members_new = 0
+        self._members_updated: set[int] = set()
+        self._records_read = 0
+        self._events_read: Counter[str] = Counter()
+
+    # ----------------------------------------------------------------- public
+    def run(self) -> ImportSummary:
+        """Import everything or nothing: on any error the database is left as it was."""
+        started = time.perf_counter()
+        with transaction.atomic():
+            run = ImportRun.objects.create(
+                community=self.community,
+                format=self.source.format_name,
+                source=str(self.source.path),
+                source_bytes=self.source.total_bytes,
+                actor=self.actor,
+            )
+            return self._run_in_transaction(run, started)
+
+    # ---------------------------------------------------------------- private
+    def _run_in_transaction(self, run: ImportRun, started: float) -> ImportSummary:
+        self._run = run
+        self._after_event_id = InteractionEvent.objects.aggregate(m=Max("id"))["m"] or 0
+        self._writer = event_writer()
+        self._events_added = 0
+        try:
+            for record in self.source.records():
+                self._records_read += 1
+                if isinstance(record, EventRecord):
+                    self._accept_event(record)
+                elif isinstance(record, MemberRecord):
+                    self._accept_member(record)
+                elif isinstance(record, ChannelRecord):
+                    self._accept_channel(record)
+                else:  # pragma: no cover - a parser bug, not bad input
+                    raise TypeError(f"unexpected record {record!r}")
+            self._flush()
+        finally:
+            self._writer.close()
+        self._resolve_targets_from_parents()
+        add_rollups_for_run(run.pk, self._after_event_id)
+        summary = self._summarise(run, started)
+        run.status = ImportRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.summary = summary.as_dict()
+        run.save(update_fields=["status", "finished_at", "summary"])
+        audit.record(
+            "import.run", community=self.community, actor=self.actor, target=run,
+            details={"format": run.format, "source": run.source,
+                     "events_added": summary.events_added, "members_new": summary.members_new},
+        )
+        return summary
+
+    def _channel(self, key: str, location: str) -> _ChannelState:
+        try:
+            return self._channels[key]
+        except KeyError:
+            raise ImportFormatError(
+                self.source.path, location, f"refers to channel {key!r} before it was declared"
+            ) from None
+
+    def _accept_channel(self, record: ChannelRecord) -> None:
+        if record.key in self._channels:
+            return
+        channel, _ = get_or_create_channel(
+            self.community, platform=record.platform, external_id=record.key, name=record.name
+        )
+        self._channels[record.key] = _ChannelState(channel)
+
+    def _accept_member(self, record: MemberRecord) -> None:
+        state = self._channel(record.channel, record.location)
+        if not record.platform_user_id:
+            raise ImportFormatError(self.source.path, record.location, "member has no user id")
+        known = state.known.get(record.platform_user_id)
+        if known is None:
+            self._pending_members[(record.channel, record.platform_user_id)] = record
+            return
+        self._update_known(known, record)
+
+    def _update_known(self, known: _KnownIdentity, record: MemberRecord) -> None:
+        member_changes: dict[str, Any] = {}
+        identity_changes: dict[str, Any] = {}
+        handle = record.handle or record.display_name
+        if handle and handle != known.handle:
+            identity_changes["handle"] = handle
+            # The member's name followed this account's name; keep following it.
+            if known.display_name == known.handle and record.display_name:
+                member_changes["display_name"] = record.display_name[:255]
+                known.display_name = record.display_name[:255]
+            known.handle = handle
+        if record.profile:
+            identity_changes["profile"] = record.profile
+        # Platform roles only ever raise a member's role; operators lower them by hand.
+        if record.role and ROLE_RANK[Role(record.role)] > ROLE_RANK[Role(known.role)]:
+            member_changes["role"] = record.role
+            known.role = record.role
+        if record.joined_at and (known.joined_at is None or record.joined_at < known.joined_at):
+            member_changes["joined_at"] = record.joined_at
+            known.joined_at = record.joined_at
+        if record.left_at and record.left_at != known.left_at:
+            member_changes["left_at"] = record.left_at
+            known.left_at = record.left_at
+        if member_changes:
+            self._member_updates.setdefault(known.member_id, {}).update(member_changes)
+            self._members_updated.add(known.member_id)
+        if identity_changes:
+            self._identity_updates.setdefault(known.identity_id, {}).update(identity_changes)
+            if "handle" in identity_changes:
+                self._members_updated.add(known.member_id)
+
+    def _accept_event(self, record: EventRecord) -> None:
+        state = self._channel(record.channel, record.location)
+        if record.kind not in VALID_KINDS:
+            raise ImportFormatError(self.source.path, record.location, f"unknown event kind {record.kind!r}")
+        if not record.source_id:
+            raise ImportFormatError(self.source.path, record.location, "event has no id")
+        if len(record.source_id) > MAX_SOURCE_ID:
+            raise ImportFormatError(
+                self.source.path, record.location,
+                f"event id is longer than {MAX_SOURCE_ID} characters",
+            )
+        occurred = record.occurred_at
+        if occurred.tzinfo is None or occurred.utcoffset() is None:
+            raise ImportFormatError(
+                self.source.path, record.location, f"time {occurred.isoformat()} has no time zone"
+            )
+        for puid, name in ((record.actor, record.actor_name), (record.target, "")):
+            if puid is not None and puid not in state.known:
+                key = (record.channel, puid)
+                if key not in self._pending_members:
+                    self._pending_members[key] = MemberRecord(
+                        channel=record.channel, platform_user_id=puid,
+                        display_name=name or puid, location=record.location,
+                    )
+        self._events_read[record.channel] += 1
+        self._events.append((record, state))
+        if len(self._events) >= self.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._create_pending_members()
+        self._apply_member_updates()
+        if self._events:
+            self._events_added += self._writer.write(self._event_rows())
+            self._events.clear()
+        if self.progress is not None:
+            done, total = self.source.progress()
+            self.progress(done, total, self._records_read)
+
+    def _create_pending_members(self) -> None:
+        if not self._pending_members:
+            return
+        pending = list(self._pending_members.values())
+        self._pending_members.clear()
+        members = [
+            Member(
+                community=self.community,
+                display_name=(record.display_name or record.handle or record.platform_user_id)[:255],
+                role=record.role or Role.MEMBER,
+                is_bot=record.is_bot,
+                joined_at=record.joined_at,
+                left_at=record.left_at,
+            )
+            for record in pending
+        ]
+        Member.objects.bulk_create(members, batch_size=500)
+        identities = [
+            Identity(
+                member=member,
+                channel=self._channels[record.channel].channel,
+                platform_user_id=record.platform_user_id,
+                handle=(record.handle or record.display_name or "")[:255],
+                profile=record.profile or {},
+            )
+            for record, member in zip(pending, members, strict=True)
+        ]
+        Identity.objects.bulk_create(identities, batch_size=500)
+        for record, member, identity in zip(pending, members, identities, strict=True):
+            self._channels[record.channel].known[record.platform_user_id] = _KnownIdentity(
+                member.pk, identity.pk, identity.handle, member.display_name, member.role,
+                member.joined_at, member.left_at,
+            )
+        self._members_new += len(members)
+
+    def _apply_member_updates(self) -> None:
+        for model, updates in ((Member, self._member_updates), (Identity, self._identity_updates)):
+            if not updates:
+                continue
+            by_fields: dict[tuple[str, ...], list[Any]] = {}
+            for pk, changes in updates.items():
+                obj = model(pk=pk, **changes)
+                by_fields.setdefault(tuple(sorted(changes)), []).append(obj)
+            for fields, objs in by_fields.items():
+                if model is Member:
+                    fields = (*fields, "updated_at")
+                    now = timezone.now()
+                    for obj in objs:
+                        obj.updated_at = now
+                model.objects.bulk_update(objs, list(fields), batch_size=500)
+            updates.clear()
+
+    def _event_rows(self) -> list[EventRow]:
+        community_id = self.community.pk
+        run_id = self._run.pk
+        tz = self._tz
+        store_text = self.store_text
+        rows: list[EventRow] = []
+        append = rows.append
+        for record, state in self._events:
+            known = state.known
+            actor = known[record.actor].member_id if record.actor is not None else None
+            target = known[record.target].member_id if record.target is not None else None
+            text = record.text
+            length = record.text_length if record.text_length is not None else len(text or "")
+            append([
+                community_id,
+                state.channel.pk,
+                actor,
+                target,
+                record.kind,
+                record.occurred_at,
+                record.occurred_at.astimezone(tz).date(),
+                record.source_id,
+                record.parent,
+                record.thread,
+                record.content_type,
+                length,
+                text if store_text else None,
+                orjson.dumps(record.attributes).decode() if record.attributes else None,
+                run_id,
+            ])
+        return rows
+
+    def _resolve_targets_from_parents(self) -> None:
+        """Aim replies and reactions at the author of what they answer, in one statement."""
+        table = InteractionEvent._meta.db_table
+        kinds = ", ".join(f"'{kind}'" for kind in TARGETED_BY_PARENT)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET target_member_id = ("
+                f"  SELECT parent.member_id FROM {table} parent"
+                f"  WHERE parent.channel_id = {table}.channel_id"
+                f"    AND parent.source_id = {table}.parent_source_id)"
+                f" WHERE import_run_id = %s AND id > %s AND target_member_id IS NULL"
+                f" AND parent_source_id IS NOT NULL AND kind IN ({kinds})",
+                [self._run.pk, self._after_event_id],
+            )
+
+    def _summarise(self, run: ImportRun, started: float) -> ImportSummary:
+        summary = ImportSummary(
+            import_run_id=run.pk,
+            format=run.format,
+            source=run.source,
+            community=self.community.slug,
+            members_new=self._members_new,
+            members_updated=len(self._members_updated),
+            events_read=sum(self._events_read.values()),
+            events_added=self._events_added,
+            source_counts=dict(self.source.counts),
+        )
+        for key, state in self._channels.items():
+            summary.channels[key] = ChannelSummary(
+                name=state.channel.name or key,
+                platform=state.channel.platform,
+                events_read=self._events_read.get(key, 0),
+            )
+        by_channel = {state.channel.pk: key for key, state in self._channels.items()}
+        added = (
+            InteractionEvent.objects.filter(import_run=run, id__gt=self._after_event_id)
+            .values_list("channel_id", "kind")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for channel_id, kind, count in added:
+            channel_summary = summary.channels[by_channel[channel_id]]
+            channel_summary.added_by_kind[kind] = count
+            channel_summary.events_added += count
+        summary.seconds = time.perf_counter() - started
+        return summary

@@ -1,0 +1,73 @@
+"""The normalised records every source format is turned into.
+
+A format parser yields these; the pipeline alone touches the database. Each record carries a
+``location`` ("line 17", "Posts.xml row 4") so an error can name the record it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+class ImportFormatError(ValueError):
+    """Malformed input. Names the file, the record and the problem; nothing was written."""
+
+    def __init__(self, path: Path | str, location: str, problem: str) -> None:
+        self.path = str(path)
+        self.location = location
+        self.problem = problem
+        super().__init__(f"{self.path}: {location}: {problem}" if location else f"{self.path}: {problem}")
+
+
+@dataclass(slots=True)
+class ChannelRecord:
+    """Announces a channel; later records refer to it by ``key``."""
+
+    key: str
+    platform: str
+    name: str = ""
+
+
+@dataclass(slots=True)
+class MemberRecord:
+    channel: str
+    platform_user_id: str
+    display_name: str = ""
+    handle: str = ""
+    role: str | None = None
+    is_bot: bool = False
+    joined_at: datetime | None = None
+    left_at: datetime | None = None
+    profile: dict[str, Any] | None = None
+    location: str = ""
+
+
+@dataclass(slots=True)
+class EventRecord:
+    """One interaction. ``actor``/``target`` are platform user ids on ``channel``.
+
+    When ``target`` is None and ``parent`` is set, a reply or reaction is aimed at the parent's
+    author; the pipeline resolves that in the database once the whole source is in, so a parent
+    may come before or after its replies, or from an earlier import.
+    """
+
+    channel: str
+    source_id: str
+    kind: str
+    occurred_at: datetime
+    actor: str | None
+    target: str | None = None
+    text: str | None = None
+    text_length: int | None = None
+    parent: str | None = None
+    thread: str | None = None
+    content_type: str = ""
+    attributes: dict[str, Any] | None = None
+    actor_name: str = ""
+    location: str = ""
+
+
+Record = ChannelRecord | MemberRecord | EventRecord

@@ -1,0 +1,111 @@
+"""Backend-specific bulk writers for events: the hot path of every import.
+
+SQLite gets one ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` per batch; PostgreSQL
+gets ``COPY`` into a temporary stage table and one set-based ``INSERT ... SELECT ... ON CONFLICT
+DO NOTHING``. Both skip events already stored (same channel and source id), which is what makes
+re-imports idempotent, and both report how many rows they really added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from shequn.interactions.models import InteractionEvent
+
+EVENT_COLUMNS = (
+    "community_id",
+    "channel_id",
+    "member_id",
+    "target_member_id",
+    "kind",
+    "occurred_at",
+    "day",
+    "source_id",
+    "parent_source_id",
+    "thread_source_id",
+    "content_type",
+    "text_length",
+    "text",
+    "attributes",
+    "import_run_id",
+)
+OCCURRED_AT = EVENT_COLUMNS.index("occurred_at")
+DAY = EVENT_COLUMNS.index("day")
+
+EventRow = list[Any]
+
+
+def event_table() -> str:
+    return InteractionEvent._meta.db_table
+
+
+class SQLiteEventWriter:
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self._cursor = connection.connection.cursor()
+        columns = ", ".join(EVENT_COLUMNS)
+        placeholders = ", ".join("?" for _ in EVENT_COLUMNS)
+        self._sql = (
+            f"INSERT INTO {event_table()} ({columns}) VALUES ({placeholders}) "
+            "ON CONFLICT (channel_id, source_id) DO NOTHING"
+        )
+
+    @staticmethod
+    def _adapt(row: EventRow) -> EventRow:
+        # Django stores SQLite datetimes as naive UTC text; keep the same representation.
+        occurred: dt.datetime = row[OCCURRED_AT]
+        row[OCCURRED_AT] = occurred.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        row[DAY] = row[DAY].isoformat()
+        return row
+
+    def write(self, rows: Sequence[EventRow]) -> int:
+        adapt = self._adapt
+        self._cursor.executemany(self._sql, [adapt(row) for row in rows])
+        return max(self._cursor.rowcount, 0)
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+class PostgresEventWriter:
+    STAGE = "shequn_event_stage"
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self._cursor = connection.connection.cursor()
+        columns = ", ".join(EVENT_COLUMNS)
+        self._columns = columns
+        self._cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {self.STAGE} AS "
+            f"SELECT {columns} FROM {event_table()} WITH NO DATA"
+        )
+        self._cursor.execute(f"TRUNCATE {self.STAGE}")
+
+    def write(self, rows: Sequence[EventRow]) -> int:
+        cursor = self._cursor
+        with cursor.copy(f"COPY {self.STAGE} ({self._columns}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
+        cursor.execute(
+            f"INSERT INTO {event_table()} ({self._columns}) SELECT {self._columns} FROM {self.STAGE} "
+            "ON CONFLICT (channel_id, source_id) DO NOTHING"
+        )
+        inserted = max(cursor.rowcount, 0)
+        cursor.execute(f"TRUNCATE {self.STAGE}")
+        return inserted
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+def event_writer() -> SQLiteEventWriter | PostgresEventWriter:
+    if connection.vendor == "sqlite":
+        return SQLiteEventWriter()
+    if connection.vendor == "postgresql":
+        return PostgresEventWriter()
+    raise NotImplementedError(f"shequn imports support SQLite and PostgreSQL, not {connection.vendor}")

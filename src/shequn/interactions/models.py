@@ -1,0 +1,168 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventKind(models.TextChoices):
+    MESSAGE = "message", _("message")
+    REPLY = "reply", _("reply")
+    MENTION = "mention", _("mention")
+    REACTION = "reaction", _("reaction")
+    JOIN = "join", _("join")
+    LEAVE = "leave", _("leave")
+    MUTE = "mute", _("mute")
+    BADGE = "badge", _("badge")
+    MODERATION = "moderation", _("moderation")
+    SYSTEM = "system", _("system")
+
+
+# Which rollup counters each kind feeds: (column for the acting member, column for the target).
+# Kinds not listed (badge, moderation, system) are kept as events but not counted daily.
+ROLLUP_COLUMNS: dict[str, tuple[str | None, str | None]] = {
+    EventKind.MESSAGE: ("messages", None),
+    EventKind.REPLY: ("replies_given", "replies_received"),
+    EventKind.MENTION: ("mentions_given", "mentions_received"),
+    EventKind.REACTION: ("reactions_given", "reactions_received"),
+    EventKind.JOIN: ("joins", None),
+    EventKind.LEAVE: ("leaves", None),
+    EventKind.MUTE: ("mutes", None),
+}
+# A reply is also a message its author wrote.
+MESSAGE_KINDS = (EventKind.MESSAGE, EventKind.REPLY)
+ROLLUP_COUNTERS = (
+    "messages",
+    "characters",
+    "replies_given",
+    "replies_received",
+    "mentions_given",
+    "mentions_received",
+    "reactions_given",
+    "reactions_received",
+    "joins",
+    "leaves",
+    "mutes",
+)
+
+
+class ImportRun(models.Model):
+    """One import of one source; failed runs are kept with their error, their data is not."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    community = models.ForeignKey(
+        "communities.Community", verbose_name=_("community"), on_delete=models.CASCADE,
+        related_name="import_runs",
+    )
+    format = models.CharField(_("format"), max_length=32)
+    source = models.CharField(_("source"), max_length=1024)
+    source_bytes = models.BigIntegerField(_("size in bytes"), default=0)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.format} {self.source} ({self.get_status_display()})"
+
+
+class InteractionEvent(models.Model):
+    """One thing a member did on a channel. Append-only: history is never rewritten.
+
+    ``source_id`` is the platform's id for the record, unique per channel, so the same file
+    imported twice adds nothing. ``day`` is the local date in the community's time zone, kept so
+    daily rollups can be rebuilt by the database alone.
+    """
+
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+", db_index=False,
+        verbose_name=_("community"),
+    )
+    channel = models.ForeignKey(
+        "communities.Channel", on_delete=models.CASCADE, related_name="events", db_index=False,
+        verbose_name=_("channel"),
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="events", null=True, blank=True,
+        db_index=False, verbose_name=_("member"),
+        help_text=_("Empty when the source does not say who acted (e.g. anonymous votes)."),
+    )
+    target_member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="received_events", null=True,
+        blank=True, db_index=False, verbose_name=_("target member"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    day = models.DateField(_("local day"))
+    source_id = models.CharField(_("source id"), max_length=255)
+    parent_source_id = models.CharField(_("replies to"), max_length=255, null=True, blank=True)
+    thread_source_id = models.CharField(_("thread"), max_length=255, null=True, blank=True)
+    content_type = models.CharField(_("content type"), max_length=16, blank=True, default="")
+    text_length = models.PositiveIntegerField(_("text length"), default=0)
+    text = models.TextField(_("text"), null=True, blank=True)
+    attributes = models.JSONField(_("attributes"), null=True, blank=True)
+    import_run = models.ForeignKey(
+        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, db_index=False,
+        related_name="+", verbose_name=_("import"),
+    )
+
+    class Meta:
+        verbose_name = _("interaction event")
+        verbose_name_plural = _("interaction events")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "source_id"], name="event_source_unique_per_channel")
+        ]
+        indexes = [
+            models.Index(fields=["community", "occurred_at"], name="event_community_time"),
+            models.Index(fields=["member", "occurred_at"], name="event_member_time"),
+            models.Index(fields=["target_member", "occurred_at"], name="event_target_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind} {self.source_id}"
+
+
+class MemberDailyRollup(models.Model):
+    """Per member per local day counters, maintained by every import in its own transaction.
+
+    Analytics read these instead of rescanning raw events.
+    """
+
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="daily_rollups", db_index=False
+    )
+    day = models.DateField(_("day"))
+    messages = models.PositiveIntegerField(_("messages"), default=0)
+    characters = models.PositiveBigIntegerField(_("characters"), default=0)
+    replies_given = models.PositiveIntegerField(_("replies given"), default=0)
+    replies_received = models.PositiveIntegerField(_("replies received"), default=0)
+    mentions_given = models.PositiveIntegerField(_("mentions given"), default=0)
+    mentions_received = models.PositiveIntegerField(_("mentions received"), default=0)
+    reactions_given = models.PositiveIntegerField(_("reactions given"), default=0)
+    reactions_received = models.PositiveIntegerField(_("reactions received"), default=0)
+    joins = models.PositiveIntegerField(_("joins"), default=0)
+    leaves = models.PositiveIntegerField(_("leaves"), default=0)
+    mutes = models.PositiveIntegerField(_("mutes"), default=0)
+
+    class Meta:
+        verbose_name = _("daily rollup")
+        verbose_name_plural = _("daily rollups")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "day"], name="rollup_unique_member_day")
+        ]
+        indexes = [models.Index(fields=["community", "day"], name="rollup_community_day")]
