@@ -5,7 +5,7 @@ import tempfile
 
 os.environ.setdefault("SHEQUN_DATA_DIR", tempfile.mkdtemp(prefix="shequn-test-"))
 
-from shequn.settings import *  # noqa: E402,F403
+from shequn.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

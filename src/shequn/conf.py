@@ -25,8 +25,10 @@ def env_flag(name: str, default: bool = False) -> bool:
 def data_dir() -> Path:
     """The per-user data directory; ``SHEQUN_DATA_DIR`` overrides it."""
     configured = os.environ.get("SHEQUN_DATA_DIR")
-    path = Path(configured).expanduser() if configured else Path(
-        platformdirs.user_data_dir("shequn", appauthor=False)
+    path = (
+        Path(configured).expanduser()
+        if configured
+        else Path(platformdirs.user_data_dir("shequn", appauthor=False))
     )
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -9,7 +9,9 @@ def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value}) from exc
+        raise ValidationError(
+            _("%(value)s is not a known time zone."), params={"value": value}
+        ) from exc
 
 
 class Community(models.Model):
@@ -18,17 +20,25 @@ class Community(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=False)
     carrier = models.TextField(
-        _("carrier (载体)"), blank=True, help_text=_("The product or service the community forms around.")
+        _("carrier (载体)"),
+        blank=True,
+        help_text=_("The product or service the community forms around."),
     )
     positioning = models.TextField(
         _("positioning"), blank=True, help_text=_("Who it is for and which need it serves.")
     )
     mission = models.TextField(_("mission (使命)"), blank=True, help_text=_("Why are we together?"))
     values_advocated = models.JSONField(
-        _("values advocated"), default=list, blank=True, help_text=_("What the community stands for.")
+        _("values advocated"),
+        default=list,
+        blank=True,
+        help_text=_("What the community stands for."),
     )
     values_opposed = models.JSONField(
-        _("values opposed"), default=list, blank=True, help_text=_("What the community stands against.")
+        _("values opposed"),
+        default=list,
+        blank=True,
+        help_text=_("What the community stands against."),
     )
     time_zone = models.CharField(
         _("time zone"),

@@ -27,7 +27,9 @@ class CommunityError(ValueError):
 
 
 @transaction.atomic
-def do_create_community(*, slug: str, name: str = "", actor: Any = None, **profile: Any) -> Community:
+def do_create_community(
+    *, slug: str, name: str = "", actor: Any = None, **profile: Any
+) -> Community:
     clean_slug = slugify(slug)
     if not clean_slug or clean_slug != slug:
         raise CommunityError(
@@ -38,31 +40,49 @@ def do_create_community(*, slug: str, name: str = "", actor: Any = None, **profi
         raise CommunityError(_("A community with slug '%(slug)s' already exists.") % {"slug": slug})
     unknown = set(profile) - set(PROFILE_FIELDS)
     if unknown:
-        raise CommunityError(_("Unknown profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+        raise CommunityError(
+            _("Unknown profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     community = Community(slug=slug, name=name or slug, **profile)
     community.full_clean()
     community.save()
-    audit.record("community.create", community=community, actor=actor, target=community,
-                 details={"slug": slug, "name": community.name})
+    audit.record(
+        "community.create",
+        community=community,
+        actor=actor,
+        target=community,
+        details={"slug": slug, "name": community.name},
+    )
     return community
 
 
 @transaction.atomic
-def do_update_community_profile(community: Community, *, actor: Any = None, **changes: Any) -> Community:
+def do_update_community_profile(
+    community: Community, *, actor: Any = None, **changes: Any
+) -> Community:
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
-        raise CommunityError(_("Unknown profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+        raise CommunityError(
+            _("Unknown profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     before = {field: getattr(community, field) for field in changes}
     for field, value in changes.items():
         setattr(community, field, value)
     community.full_clean()
     community.save(update_fields=list(changes))
-    audit.record("community.update_profile", community=community, actor=actor, target=community,
-                 details={"before": before, "after": changes})
+    audit.record(
+        "community.update_profile",
+        community=community,
+        actor=actor,
+        target=community,
+        details={"before": before, "after": changes},
+    )
     return community
 
 
-def get_or_create_channel(community: Community, *, platform: str, external_id: str, name: str = "") -> tuple[Channel, bool]:
+def get_or_create_channel(
+    community: Community, *, platform: str, external_id: str, name: str = ""
+) -> tuple[Channel, bool]:
     """Channels are found by (platform, external id); the name follows the latest import."""
     channel, created = Channel.objects.get_or_create(
         community=community, platform=platform, external_id=external_id, defaults={"name": name}

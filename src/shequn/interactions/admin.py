@@ -22,8 +22,14 @@ class InteractionEventAdmin(admin.ModelAdmin):
 
 @admin.register(MemberDailyRollup)
 class MemberDailyRollupAdmin(admin.ModelAdmin):
-    list_display = ["day", "member", "messages", "replies_given", "replies_received",
-                    "reactions_received"]
+    list_display = [
+        "day",
+        "member",
+        "messages",
+        "replies_given",
+        "replies_received",
+        "reactions_received",
+    ]
     list_filter = ["community"]
     raw_id_fields = ["member"]
     list_select_related = ["member"]

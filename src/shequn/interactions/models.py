@@ -53,20 +53,28 @@ class ImportRun(models.Model):
         FAILED = "failed", _("failed")
 
     community = models.ForeignKey(
-        "communities.Community", verbose_name=_("community"), on_delete=models.CASCADE,
+        "communities.Community",
+        verbose_name=_("community"),
+        on_delete=models.CASCADE,
         related_name="import_runs",
     )
     format = models.CharField(_("format"), max_length=32)
     source = models.CharField(_("source"), max_length=1024)
     source_bytes = models.BigIntegerField(_("size in bytes"), default=0)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -87,42 +95,71 @@ class InteractionEvent(models.Model):
     """
 
     community = models.ForeignKey(
-        "communities.Community", on_delete=models.CASCADE, related_name="+", db_index=False,
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
         verbose_name=_("community"),
     )
     channel = models.ForeignKey(
-        "communities.Channel", on_delete=models.CASCADE, related_name="events", db_index=False,
+        "communities.Channel",
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
         verbose_name=_("channel"),
     )
     member = models.ForeignKey(
-        "members.Member", on_delete=models.CASCADE, related_name="events", null=True, blank=True,
-        db_index=False, verbose_name=_("member"),
+        "members.Member",
+        on_delete=models.CASCADE,
+        related_name="events",
+        null=True,
+        blank=True,
+        db_index=False,
+        verbose_name=_("member"),
         help_text=_("Empty when the source does not say who acted (e.g. anonymous votes)."),
     )
     target_member = models.ForeignKey(
-        "members.Member", on_delete=models.CASCADE, related_name="received_events", null=True,
-        blank=True, db_index=False, verbose_name=_("target member"),
+        "members.Member",
+        on_delete=models.CASCADE,
+        related_name="received_events",
+        null=True,
+        blank=True,
+        db_index=False,
+        verbose_name=_("target member"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
     day = models.DateField(_("local day"))
     source_id = models.CharField(_("source id"), max_length=255)
-    parent_source_id = models.CharField(_("replies to"), max_length=255, null=True, blank=True)
-    thread_source_id = models.CharField(_("thread"), max_length=255, null=True, blank=True)
+    # NULL (not "") means "no parent": the reply-target UPDATE and thread queries test IS NULL.
+    parent_source_id = models.CharField(  # noqa: DJ001
+        _("replies to"), max_length=255, null=True, blank=True
+    )
+    thread_source_id = models.CharField(  # noqa: DJ001
+        _("thread"), max_length=255, null=True, blank=True
+    )
     content_type = models.CharField(_("content type"), max_length=16, blank=True, default="")
     text_length = models.PositiveIntegerField(_("text length"), default=0)
-    text = models.TextField(_("text"), null=True, blank=True)
+    # NULL: the text was not stored (SHEQUN_STORE_TEXT off); "" is an empty message.
+    text = models.TextField(_("text"), null=True, blank=True)  # noqa: DJ001
     attributes = models.JSONField(_("attributes"), null=True, blank=True)
     import_run = models.ForeignKey(
-        ImportRun, on_delete=models.SET_NULL, null=True, blank=True, db_index=False,
-        related_name="+", verbose_name=_("import"),
+        ImportRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("import"),
     )
 
     class Meta:
         verbose_name = _("interaction event")
         verbose_name_plural = _("interaction events")
         constraints = [
-            models.UniqueConstraint(fields=["channel", "source_id"], name="event_source_unique_per_channel")
+            models.UniqueConstraint(
+                fields=["channel", "source_id"], name="event_source_unique_per_channel"
+            )
         ]
         indexes = [
             models.Index(fields=["community", "occurred_at"], name="event_community_time"),
@@ -166,3 +203,6 @@ class MemberDailyRollup(models.Model):
             models.UniqueConstraint(fields=["member", "day"], name="rollup_unique_member_day")
         ]
         indexes = [models.Index(fields=["community", "day"], name="rollup_community_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} member {self.member_id}: {self.messages} messages"

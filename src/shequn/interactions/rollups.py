@@ -26,10 +26,12 @@ def _quoted(values: Iterable[str]) -> str:
 
 
 def _counter_expressions(side: str) -> dict[str, str]:
-    """SQL aggregate for every counter, for the acting member ('given') or the target ('received')."""
+    """SQL aggregate of every counter, for the acting member ('given') or the target."""
     expressions = dict.fromkeys(ROLLUP_COUNTERS, "0")
     if side == "given":
-        expressions["messages"] = f"SUM(CASE WHEN kind IN ({_quoted(MESSAGE_KINDS)}) THEN 1 ELSE 0 END)"
+        expressions["messages"] = (
+            f"SUM(CASE WHEN kind IN ({_quoted(MESSAGE_KINDS)}) THEN 1 ELSE 0 END)"
+        )
         expressions["characters"] = (
             f"SUM(CASE WHEN kind IN ({_quoted(MESSAGE_KINDS)}) THEN text_length ELSE 0 END)"
         )
@@ -50,7 +52,9 @@ def _upsert_from_events(where: str, params: Sequence[Any]) -> None:
         for side, member_column in (("given", "member_id"), ("received", "target_member_id")):
             expressions = _counter_expressions(side)
             counted_kinds = [
-                kind for kind, columns in ROLLUP_COLUMNS.items() if columns[0 if side == "given" else 1]
+                kind
+                for kind, columns in ROLLUP_COLUMNS.items()
+                if columns[0 if side == "given" else 1]
             ]
             cursor.execute(
                 f"INSERT INTO {rollup_table} (community_id, member_id, day, {counters}) "

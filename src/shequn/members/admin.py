@@ -12,7 +12,15 @@ class IdentityInline(admin.TabularInline):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "community", "role", "is_bot", "joined_at", "left_at", "muted_at"]
+    list_display = [
+        "display_name",
+        "community",
+        "role",
+        "is_bot",
+        "joined_at",
+        "left_at",
+        "muted_at",
+    ]
     list_filter = ["community", "role", "is_bot"]
     search_fields = ["display_name", "identities__handle", "identities__platform_user_id"]
     inlines = [IdentityInline]

@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class Role(models.TextChoices):
     """The seed's three roles: 主导者, 运营者, 成员. Assigned, never inferred from behaviour."""
 
-    FOUNDER = "founder", _("founder (主导者)")
-    OPERATOR = "operator", _("operator (运营者)")
-    MEMBER = "member", _("member (成员)")
+    FOUNDER = "founder", _("founder")
+    OPERATOR = "operator", _("operator")
+    MEMBER = "member", _("member")
 
 
 # Higher rank wins when two records of one person disagree (e.g. on merge).
@@ -18,7 +18,9 @@ class Member(models.Model):
     """A person in a community, whatever channels they speak in."""
 
     community = models.ForeignKey(
-        "communities.Community", verbose_name=_("community"), on_delete=models.CASCADE,
+        "communities.Community",
+        verbose_name=_("community"),
+        on_delete=models.CASCADE,
         related_name="members",
     )
     display_name = models.CharField(_("display name"), max_length=255)
@@ -27,8 +29,12 @@ class Member(models.Model):
     joined_at = models.DateTimeField(_("joined"), null=True, blank=True)
     left_at = models.DateTimeField(_("left"), null=True, blank=True)
     muted_at = models.DateTimeField(
-        _("muted"), null=True, blank=True,
-        help_text=_("When the member muted the community; the seed counts them as no longer a member."),
+        _("muted"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the member muted the community; the seed counts them as no longer a member."
+        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -54,13 +60,17 @@ class Identity(models.Model):
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="identities"
     )
     channel = models.ForeignKey(
-        "communities.Channel", verbose_name=_("channel"), on_delete=models.CASCADE,
+        "communities.Channel",
+        verbose_name=_("channel"),
+        on_delete=models.CASCADE,
         related_name="identities",
     )
     platform_user_id = models.CharField(_("platform user id"), max_length=255)
     handle = models.CharField(_("handle"), max_length=255, blank=True)
     profile = models.JSONField(
-        _("imported profile"), default=dict, blank=True,
+        _("imported profile"),
+        default=dict,
+        blank=True,
         help_text=_("What the source said about this account (e.g. Stack Exchange reputation)."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -21,7 +21,9 @@ def source_class(format_name: str) -> type[Source]:
         target = FORMATS[format_name]
     except KeyError:
         known = ", ".join(FORMATS)
-        raise ImportFormatError("", "", f"unknown format {format_name!r} (known: {known})") from None
+        raise ImportFormatError(
+            "", "", f"unknown format {format_name!r} (known: {known})"
+        ) from None
     module_name, class_name = target.split(":")
     return getattr(importlib.import_module(module_name), class_name)
 

@@ -32,9 +32,25 @@ from shequn.interactions.models import EventKind
 from shequn.members.models import Role
 
 CONTENT_TYPES = {
-    0: "text", 1: "image", 2: "voice", 3: "video", 4: "file", 5: "sticker", 7: "link",
-    8: "location", 20: "red_packet", 21: "transfer", 22: "poke", 23: "call", 24: "share",
-    25: "text", 26: "forward", 27: "contact", 80: "system", 81: "recall", 99: "other",
+    0: "text",
+    1: "image",
+    2: "voice",
+    3: "video",
+    4: "file",
+    5: "sticker",
+    7: "link",
+    8: "location",
+    20: "red_packet",
+    21: "transfer",
+    22: "poke",
+    23: "call",
+    24: "share",
+    25: "text",
+    26: "forward",
+    27: "contact",
+    80: "system",
+    81: "recall",
+    99: "other",
 }
 SYSTEM_TYPE = 80
 RECALL_TYPE = 81
@@ -45,7 +61,8 @@ JOIN_PATTERN = re.compile(
     r"加入了?(群聊|本群|该群|群)|进群|入群|joined|added|was added|邀请.+加入", re.IGNORECASE
 )
 LEAVE_PATTERN = re.compile(
-    r"退出了?(群聊|本群|该群|群)|退群|离开了?(群聊|本群|群)|移出|踢出|\bleft\b|removed", re.IGNORECASE
+    r"退出了?(群聊|本群|该群|群)|退群|离开了?(群聊|本群|群)|移出|踢出|\bleft\b|removed",
+    re.IGNORECASE,
 )
 QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]+)[\"”」』]")
 MENTION = re.compile(r"@([^\s@\u2005\u00a0,，:：]+)")
@@ -53,10 +70,14 @@ MENTION = re.compile(r"@([^\s@\u2005\u00a0,，:：]+)")
 MILLISECONDS_THRESHOLD = 100_000_000_000
 
 
-def _require(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path, where: str) -> Any:
+def _require(
+    obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path, where: str
+) -> Any:
     value = obj.get(key)
     if value is None or not isinstance(value, kind) or isinstance(value, bool):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
         found = "missing" if value is None else f"{type(value).__name__} {value!r}"
         raise ImportFormatError(path, where, f"field '{key}' must be a {expected}, found {found}")
     return value
@@ -75,11 +96,16 @@ class ChatLabSource(Source):
     # ------------------------------------------------------------- detection
     @classmethod
     def sniff(cls, path: Path) -> bool:
+        """A JSON document or JSONL file whose opening declares ChatLab."""
         if not path.is_file():
             return False
         with path.open("rb") as handle:
-            head = handle.read(4096)
-        return b'"chatlab"' in head or b'"_type"' in head and b'"header"' in head
+            head = handle.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+        while head.startswith(b"#"):  # JSONL comment lines
+            head = head.partition(b"\n")[2].lstrip()
+        if not head.startswith(b"{"):
+            return False
+        return b'"chatlab"' in head or (b'"_type"' in head and b'"header"' in head)
 
     def _is_jsonl(self) -> bool:
         if self.path.suffix.lower() == ".jsonl":
@@ -116,7 +142,9 @@ class ChatLabSource(Source):
                 if not header_seen:
                     if line_type != "header":
                         raise ImportFormatError(
-                            self.path, where, "the first line must be the header ({\"_type\": \"header\", ...})"
+                            self.path,
+                            where,
+                            'the first line must be the header ({"_type": "header", ...})',
                         )
                     header_seen = True
                     yield from self._header(obj.get("chatlab"), obj.get("meta"), where)
@@ -151,7 +179,9 @@ class ChatLabSource(Source):
                         break
                     if prefix == "members" and event == "start_array":
                         members_seen = True
-                    active = next((p for p in builders if prefix == p or prefix.startswith(p + ".")), None)
+                    active = next(
+                        (p for p in builders if prefix == p or prefix.startswith(p + ".")), None
+                    )
                     if active is None:
                         continue
                     builders[active].event(event, value)
@@ -162,7 +192,9 @@ class ChatLabSource(Source):
                         elif active == "meta":
                             meta = built
                         else:
-                            yield from self._pending_header(chatlab, meta, f"members[{member_index}]")
+                            yield from self._pending_header(
+                                chatlab, meta, f"members[{member_index}]"
+                            )
                             yield self._member(built, f"members[{member_index}]")
                             member_index += 1
             except ijson.JSONError as exc:
@@ -172,7 +204,9 @@ class ChatLabSource(Source):
         index = 0
         with reader:
             try:
-                for index, message in enumerate(ijson.items(reader, "messages.item", use_float=True)):
+                for index, message in enumerate(
+                    ijson.items(reader, "messages.item", use_float=True)
+                ):
                     where = f"messages[{index}]"
                     if not isinstance(message, dict):
                         raise ImportFormatError(self.path, where, "expected a JSON object")
@@ -186,7 +220,9 @@ class ChatLabSource(Source):
         if self._channel_key:
             return
         if chatlab is None or meta is None:
-            raise ImportFormatError(self.path, where, "the 'chatlab' header and 'meta' must come first")
+            raise ImportFormatError(
+                self.path, where, "the 'chatlab' header and 'meta' must come first"
+            )
         yield from self._header(chatlab, meta, where)
 
     # ----------------------------------------------------------------- shared
@@ -252,7 +288,9 @@ class ChatLabSource(Source):
         try:
             return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
-            raise ImportFormatError(self.path, where, f"timestamp {value!r} is out of range") from None
+            raise ImportFormatError(
+                self.path, where, f"timestamp {value!r} is out of range"
+            ) from None
 
     def _synthetic_id(self, sender: str, timestamp: Any, msg_type: int, content: str | None) -> str:
         """A stable id for messages without ``platformMessageId``, so re-imports still dedupe.
@@ -284,7 +322,8 @@ class ChatLabSource(Source):
             raise ImportFormatError(self.path, where, "field 'content' must be a string or null")
         message_id = obj.get("platformMessageId")
         source_id = (
-            str(message_id) if message_id not in (None, "")
+            str(message_id)
+            if message_id not in (None, "")
             else self._synthetic_id(sender, obj["timestamp"], msg_type, content)
         )
         reply_to = obj.get("replyToMessageId")
@@ -297,13 +336,22 @@ class ChatLabSource(Source):
         channel = self._channel_key
 
         if msg_type in (SYSTEM_TYPE, RECALL_TYPE):
-            yield from self._system(obj, sender, display, occurred, source_id, msg_type, content, where)
+            yield from self._system(
+                obj, sender, display, occurred, source_id, msg_type, content, where
+            )
             return
         kind = EventKind.REPLY if reply_to else EventKind.MESSAGE
         yield EventRecord(
-            channel=channel, source_id=source_id, kind=kind, occurred_at=occurred, actor=sender,
-            text=content, parent=reply_to, content_type=CONTENT_TYPES.get(msg_type, "other"),
-            actor_name=display, location=where,
+            channel=channel,
+            source_id=source_id,
+            kind=kind,
+            occurred_at=occurred,
+            actor=sender,
+            text=content,
+            parent=reply_to,
+            content_type=CONTENT_TYPES.get(msg_type, "other"),
+            actor_name=display,
+            location=where,
         )
         if content and "@" in content:
             targets = []
@@ -313,14 +361,27 @@ class ChatLabSource(Source):
                     targets.append(target)
             for position, target in enumerate(targets):
                 yield EventRecord(
-                    channel=channel, source_id=f"{source_id}#mention{position}", kind=EventKind.MENTION,
-                    occurred_at=occurred, actor=sender, target=target, parent=source_id,
-                    actor_name=display, location=where,
+                    channel=channel,
+                    source_id=f"{source_id}#mention{position}",
+                    kind=EventKind.MENTION,
+                    occurred_at=occurred,
+                    actor=sender,
+                    target=target,
+                    parent=source_id,
+                    actor_name=display,
+                    location=where,
                 )
 
     def _system(
-        self, obj: dict[str, Any], sender: str, display: str, occurred: dt.datetime, source_id: str,
-        msg_type: int, content: str | None, where: str,
+        self,
+        obj: dict[str, Any],
+        sender: str,
+        display: str,
+        occurred: dt.datetime,
+        source_id: str,
+        msg_type: int,
+        content: str | None,
+        where: str,
     ) -> Iterator[EventRecord]:
         text = content or ""
         kind = EventKind.SYSTEM
@@ -329,21 +390,28 @@ class ChatLabSource(Source):
                 kind = EventKind.LEAVE
             elif JOIN_PATTERN.search(text):
                 kind = EventKind.JOIN
-        subjects = [sender]
+        # (platform id or None, name): '"A"邀请"B、C"加入了群聊' and '你将"B"移出了群聊' are about
+        # the later names, not the sender. A name matching no account is kept as a name.
+        subjects: list[tuple[str | None, str]] = [(sender, display)]
         if kind in (EventKind.JOIN, EventKind.LEAVE):
-            # "A"邀请"B、C"加入了群聊 / 你将"B"移出了群聊: the subjects are the later names.
             quoted = QUOTED_NAME.findall(text)
-            named = [part for q in quoted[1:] for part in re.split(r"[、,，]", q)] if len(quoted) > 1 else quoted
-            resolved = [self._names[name] for name in named if name in self._names]
-            if resolved:
-                subjects = resolved
-        for position, subject in enumerate(subjects):
+            named = quoted[1:] if len(quoted) > 1 else quoted
+            names = [part for q in named for part in re.split(r"[、,，]", q) if part]
+            if names:
+                subjects = [(self._names.get(name), name) for name in names]
+        for position, (subject, name) in enumerate(subjects):
+            attributes = {"system_text": text[:500]}
+            if subject is None:
+                attributes["subject_name"] = name
             yield EventRecord(
                 channel=self._channel_key,
                 source_id=source_id if position == 0 else f"{source_id}#{position}",
-                kind=kind, occurred_at=occurred, actor=subject, text=content,
+                kind=kind,
+                occurred_at=occurred,
+                actor=subject,
+                text=content,
                 content_type=CONTENT_TYPES[msg_type],
-                actor_name=display if subject == sender else "",
-                attributes={"system_text": text[:500]} if kind != EventKind.SYSTEM else None,
+                actor_name=name if subject == sender else "",
+                attributes=attributes if kind != EventKind.SYSTEM else None,
                 location=where,
             )

@@ -19,11 +19,11 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from shequn.audit import services as audit
-from shequn.communities.models import Channel, Community
+from shequn.communities.models import Channel, Community, Platform
 from shequn.communities.services import get_or_create_channel
 from shequn.interactions.importers.base import Source
 from shequn.interactions.importers.records import (
@@ -42,7 +42,10 @@ ProgressCallback = Callable[[int, int, int], None]
 
 VALID_KINDS = frozenset(EventKind.values)
 TARGETED_BY_PARENT = (EventKind.REPLY, EventKind.REACTION)
+LIFECYCLE_KINDS = (EventKind.JOIN, EventKind.LEAVE, EventKind.MUTE)
 MAX_SOURCE_ID = InteractionEvent._meta.get_field("source_id").max_length
+MAX_ID = 255  # platform user ids, channel ids, parent and thread ids
+VALID_PLATFORMS = frozenset(Platform.values)
 
 
 @dataclass
@@ -117,6 +120,28 @@ class _KnownIdentity:
     role: str
     joined_at: dt.datetime | None
     left_at: dt.datetime | None
+    profile: dict[str, Any]
+
+
+def _merged(earlier: MemberRecord, later: MemberRecord) -> MemberRecord:
+    """Two records of one account in one import: the later wins, roles only rise, joins only
+    move earlier — the same rules as for an account already stored."""
+    role = earlier.role
+    if later.role and (role is None or ROLE_RANK[Role(later.role)] > ROLE_RANK[Role(role)]):
+        role = later.role
+    joined = [t for t in (earlier.joined_at, later.joined_at) if t is not None]
+    return MemberRecord(
+        channel=later.channel,
+        platform_user_id=later.platform_user_id,
+        display_name=later.display_name or earlier.display_name,
+        handle=later.handle or earlier.handle,
+        role=role,
+        is_bot=later.is_bot or earlier.is_bot,
+        joined_at=min(joined) if joined else None,
+        left_at=later.left_at or earlier.left_at,
+        profile={**(earlier.profile or {}), **(later.profile or {})} or None,
+        location=later.location,
+    )
 
 
 class _ChannelState:
@@ -126,11 +151,18 @@ class _ChannelState:
         self.channel = channel
         self.known: dict[str, _KnownIdentity] = {}
         rows = Identity.objects.filter(channel=channel).values_list(
-            "platform_user_id", "id", "member_id", "handle", "member__display_name",
-            "member__role", "member__joined_at", "member__left_at",
+            "platform_user_id",
+            "id",
+            "member_id",
+            "handle",
+            "member__display_name",
+            "member__role",
+            "member__joined_at",
+            "member__left_at",
+            "profile",
         )
-        for puid, identity_id, member_id, handle, name, role, joined, left in rows.iterator(2000):
-            self.known[puid] = _KnownIdentity(member_id, identity_id, handle, name, role, joined, left)
+        for puid, identity_id, member_id, *fields in rows.iterator(2000):
+            self.known[puid] = _KnownIdentity(member_id, identity_id, *fields)
 
 
 class ImportPipeline:
@@ -158,6 +190,7 @@ class ImportPipeline:
         self._events: list[tuple[EventRecord, _ChannelState]] = []
         self._members_new = 0
         self._members_updated: set[int] = set()
+        self._created_member_ids: set[int] = set()
         self._records_read = 0
         self._events_read: Counter[str] = Counter()
 
@@ -196,6 +229,7 @@ class ImportPipeline:
         finally:
             self._writer.close()
         self._resolve_targets_from_parents()
+        self._apply_membership_events()
         add_rollups_for_run(run.pk, self._after_event_id)
         summary = self._summarise(run, started)
         run.status = ImportRun.Status.SUCCEEDED
@@ -203,9 +237,16 @@ class ImportPipeline:
         run.summary = summary.as_dict()
         run.save(update_fields=["status", "finished_at", "summary"])
         audit.record(
-            "import.run", community=self.community, actor=self.actor, target=run,
-            details={"format": run.format, "source": run.source,
-                     "events_added": summary.events_added, "members_new": summary.members_new},
+            "import.run",
+            community=self.community,
+            actor=self.actor,
+            target=run,
+            details={
+                "format": run.format,
+                "source": run.source,
+                "events_added": summary.events_added,
+                "members_new": summary.members_new,
+            },
         )
         return summary
 
@@ -217,9 +258,20 @@ class ImportPipeline:
                 self.source.path, location, f"refers to channel {key!r} before it was declared"
             ) from None
 
+    def _too_long(self, value: str | None, what: str, location: str) -> None:
+        if value is not None and len(value) > MAX_ID:
+            raise ImportFormatError(
+                self.source.path, location, f"{what} is longer than {MAX_ID} characters"
+            )
+
     def _accept_channel(self, record: ChannelRecord) -> None:
         if record.key in self._channels:
             return
+        if not record.key:
+            raise ImportFormatError(self.source.path, "", "a channel without a name or id")
+        self._too_long(record.key, "channel id", "")
+        if record.platform not in VALID_PLATFORMS:
+            raise ImportFormatError(self.source.path, "", f"unknown platform {record.platform!r}")
         channel, _ = get_or_create_channel(
             self.community, platform=record.platform, external_id=record.key, name=record.name
         )
@@ -229,9 +281,16 @@ class ImportPipeline:
         state = self._channel(record.channel, record.location)
         if not record.platform_user_id:
             raise ImportFormatError(self.source.path, record.location, "member has no user id")
+        self._too_long(record.platform_user_id, "user id", record.location)
+        if record.role is not None and record.role not in ROLE_RANK:
+            raise ImportFormatError(
+                self.source.path, record.location, f"unknown role {record.role!r}"
+            )
         known = state.known.get(record.platform_user_id)
         if known is None:
-            self._pending_members[(record.channel, record.platform_user_id)] = record
+            key = (record.channel, record.platform_user_id)
+            pending = self._pending_members.get(key)
+            self._pending_members[key] = record if pending is None else _merged(pending, record)
             return
         self._update_known(known, record)
 
@@ -246,8 +305,9 @@ class ImportPipeline:
                 member_changes["display_name"] = record.display_name[:255]
                 known.display_name = record.display_name[:255]
             known.handle = handle
-        if record.profile:
+        if record.profile and record.profile != known.profile:
             identity_changes["profile"] = record.profile
+            known.profile = record.profile
         # Platform roles only ever raise a member's role; operators lower them by hand.
         if record.role and ROLE_RANK[Role(record.role)] > ROLE_RANK[Role(known.role)]:
             member_changes["role"] = record.role
@@ -269,14 +329,24 @@ class ImportPipeline:
     def _accept_event(self, record: EventRecord) -> None:
         state = self._channel(record.channel, record.location)
         if record.kind not in VALID_KINDS:
-            raise ImportFormatError(self.source.path, record.location, f"unknown event kind {record.kind!r}")
+            raise ImportFormatError(
+                self.source.path, record.location, f"unknown event kind {record.kind!r}"
+            )
         if not record.source_id:
             raise ImportFormatError(self.source.path, record.location, "event has no id")
         if len(record.source_id) > MAX_SOURCE_ID:
             raise ImportFormatError(
-                self.source.path, record.location,
+                self.source.path,
+                record.location,
                 f"event id is longer than {MAX_SOURCE_ID} characters",
             )
+        for value, what in (
+            (record.actor, "user id"),
+            (record.target, "target user id"),
+            (record.parent, "parent id"),
+            (record.thread, "thread id"),
+        ):
+            self._too_long(value, what, record.location)
         occurred = record.occurred_at
         if occurred.tzinfo is None or occurred.utcoffset() is None:
             raise ImportFormatError(
@@ -287,8 +357,10 @@ class ImportPipeline:
                 key = (record.channel, puid)
                 if key not in self._pending_members:
                     self._pending_members[key] = MemberRecord(
-                        channel=record.channel, platform_user_id=puid,
-                        display_name=name or puid, location=record.location,
+                        channel=record.channel,
+                        platform_user_id=puid,
+                        display_name=name or puid,
+                        location=record.location,
                     )
         self._events_read[record.channel] += 1
         self._events.append((record, state))
@@ -313,7 +385,9 @@ class ImportPipeline:
         members = [
             Member(
                 community=self.community,
-                display_name=(record.display_name or record.handle or record.platform_user_id)[:255],
+                display_name=(record.display_name or record.handle or record.platform_user_id)[
+                    :255
+                ],
                 role=record.role or Role.MEMBER,
                 is_bot=record.is_bot,
                 joined_at=record.joined_at,
@@ -335,10 +409,17 @@ class ImportPipeline:
         Identity.objects.bulk_create(identities, batch_size=500)
         for record, member, identity in zip(pending, members, identities, strict=True):
             self._channels[record.channel].known[record.platform_user_id] = _KnownIdentity(
-                member.pk, identity.pk, identity.handle, member.display_name, member.role,
-                member.joined_at, member.left_at,
+                member.pk,
+                identity.pk,
+                identity.handle,
+                member.display_name,
+                member.role,
+                member.joined_at,
+                member.left_at,
+                identity.profile,
             )
         self._members_new += len(members)
+        self._created_member_ids.update(member.pk for member in members)
 
     def _apply_member_updates(self) -> None:
         for model, updates in ((Member, self._member_updates), (Identity, self._identity_updates)):
@@ -370,27 +451,32 @@ class ImportPipeline:
             target = known[record.target].member_id if record.target is not None else None
             text = record.text
             length = record.text_length if record.text_length is not None else len(text or "")
-            append([
-                community_id,
-                state.channel.pk,
-                actor,
-                target,
-                record.kind,
-                record.occurred_at,
-                record.occurred_at.astimezone(tz).date(),
-                record.source_id,
-                record.parent,
-                record.thread,
-                record.content_type,
-                length,
-                text if store_text else None,
-                orjson.dumps(record.attributes).decode() if record.attributes else None,
-                run_id,
-            ])
+            append(
+                [
+                    community_id,
+                    state.channel.pk,
+                    actor,
+                    target,
+                    record.kind,
+                    record.occurred_at,
+                    record.occurred_at.astimezone(tz).date(),
+                    record.source_id,
+                    record.parent,
+                    record.thread,
+                    record.content_type,
+                    length,
+                    text if store_text else None,
+                    orjson.dumps(record.attributes).decode() if record.attributes else None,
+                    run_id,
+                ]
+            )
         return rows
 
     def _resolve_targets_from_parents(self) -> None:
-        """Aim replies and reactions at the author of what they answer, in one statement."""
+        """Aim replies and reactions at the author of what they answer, in one statement.
+
+        Answering or reacting to oneself is not an interaction with anyone: no target.
+        """
         table = InteractionEvent._meta.db_table
         kinds = ", ".join(f"'{kind}'" for kind in TARGETED_BY_PARENT)
         with connection.cursor() as cursor:
@@ -398,11 +484,63 @@ class ImportPipeline:
                 f"UPDATE {table} SET target_member_id = ("
                 f"  SELECT parent.member_id FROM {table} parent"
                 f"  WHERE parent.channel_id = {table}.channel_id"
-                f"    AND parent.source_id = {table}.parent_source_id)"
+                f"    AND parent.source_id = {table}.parent_source_id"
+                f"    AND ({table}.member_id IS NULL OR parent.member_id <> {table}.member_id))"
                 f" WHERE import_run_id = %s AND id > %s AND target_member_id IS NULL"
                 f" AND parent_source_id IS NOT NULL AND kind IN ({kinds})",
                 [self._run.pk, self._after_event_id],
             )
+
+    def _apply_membership_events(self) -> None:
+        """Keep members' joined/left/muted times in step with their join, leave and mute events.
+
+        A leave after the latest join means the member left (the seed: no longer a member); a
+        join after it means they came back. Only members with such events in this import are
+        looked at, over their whole history.
+        """
+        touched = (
+            InteractionEvent.objects.filter(
+                import_run=self._run,
+                id__gt=self._after_event_id,
+                kind__in=LIFECYCLE_KINDS,
+                member__isnull=False,
+            )
+            .values("member_id")
+            .distinct()
+        )
+        history: dict[int, dict[str, tuple[dt.datetime, dt.datetime]]] = {}
+        rows = (
+            InteractionEvent.objects.filter(member_id__in=touched, kind__in=LIFECYCLE_KINDS)
+            .values_list("member_id", "kind")
+            .annotate(first=Min("occurred_at"), last=Max("occurred_at"))
+            .order_by()
+        )
+        for member_id, kind, first, last in rows:
+            history.setdefault(member_id, {})[kind] = (first, last)
+        if not history:
+            return
+        changed = []
+        for member in Member.objects.filter(pk__in=history.keys()).only(
+            "joined_at", "left_at", "muted_at"
+        ):
+            kinds = history[member.pk]
+            before = (member.joined_at, member.left_at, member.muted_at)
+            first_join, last_join = kinds.get(EventKind.JOIN, (None, None))
+            if first_join and (member.joined_at is None or first_join < member.joined_at):
+                member.joined_at = first_join
+            last_leave = kinds.get(EventKind.LEAVE, (None, None))[1]
+            if last_leave and (last_join is None or last_leave > last_join):
+                member.left_at = last_leave
+            elif last_join and member.left_at and last_join > member.left_at:
+                member.left_at = None
+            last_mute = kinds.get(EventKind.MUTE, (None, None))[1]
+            if last_mute and (last_join is None or last_mute > last_join):
+                member.muted_at = last_mute
+            if (member.joined_at, member.left_at, member.muted_at) != before:
+                changed.append(member)
+                if member.pk not in self._created_member_ids:
+                    self._members_updated.add(member.pk)
+        Member.objects.bulk_update(changed, ["joined_at", "left_at", "muted_at"], batch_size=500)
 
     def _summarise(self, run: ImportRun, started: float) -> ImportSummary:
         summary = ImportSummary(

@@ -19,7 +19,9 @@ class ImportFormatError(ValueError):
         self.path = str(path)
         self.location = location
         self.problem = problem
-        super().__init__(f"{self.path}: {location}: {problem}" if location else f"{self.path}: {problem}")
+        super().__init__(
+            f"{self.path}: {location}: {problem}" if location else f"{self.path}: {problem}"
+        )
 
 
 @dataclass(slots=True)

@@ -92,7 +92,8 @@ class PostgresEventWriter:
             for row in rows:
                 write_row(row)
         cursor.execute(
-            f"INSERT INTO {event_table()} ({self._columns}) SELECT {self._columns} FROM {self.STAGE} "
+            f"INSERT INTO {event_table()} ({self._columns}) "
+            f"SELECT {self._columns} FROM {self.STAGE} "
             "ON CONFLICT (channel_id, source_id) DO NOTHING"
         )
         inserted = max(cursor.rowcount, 0)
@@ -108,4 +109,6 @@ def event_writer() -> SQLiteEventWriter | PostgresEventWriter:
         return SQLiteEventWriter()
     if connection.vendor == "postgresql":
         return PostgresEventWriter()
-    raise NotImplementedError(f"shequn imports support SQLite and PostgreSQL, not {connection.vendor}")
+    raise NotImplementedError(
+        f"shequn imports support SQLite and PostgreSQL, not {connection.vendor}"
+    )

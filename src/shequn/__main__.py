@@ -1,0 +1,3 @@
+from shequn.cli import main
+
+main()

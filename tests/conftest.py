@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+
+from shequn.communities.services import do_create_community
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def community(db):
+    return do_create_community(slug="club", name="Club")
+
+
+def table_counts() -> dict[str, int]:
+    """Row counts of every shequn table: 'the database is unchanged' means these are equal."""
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.app_label in {"audit", "communities", "members", "interactions"}
+    }
+
+
+def chatlab_header(
+    name: str = "Test group", platform: str = "wechat", group_id: str = "g1"
+) -> dict:
+    return {
+        "chatlab": {"version": "0.0.2", "exportedAt": 1703001600},
+        "meta": {"name": name, "platform": platform, "type": "group", "groupId": group_id},
+    }
+
+
+@pytest.fixture
+def write_chatlab(tmp_path: Path) -> Callable[..., Path]:
+    """Write a ChatLab export as JSON or JSONL and return its path."""
+
+    def write(
+        messages: list[dict[str, Any]],
+        members: list[dict[str, Any]] | None = None,
+        *,
+        jsonl: bool = False,
+        name: str = "export",
+        header: dict[str, Any] | None = None,
+    ) -> Path:
+        head = header or chatlab_header()
+        if jsonl:
+            path = tmp_path / f"{name}.jsonl"
+            lines = [json.dumps({"_type": "header", **head}, ensure_ascii=False)]
+            lines += [
+                json.dumps({"_type": "member", **m}, ensure_ascii=False) for m in members or []
+            ]
+            lines += [json.dumps({"_type": "message", **m}, ensure_ascii=False) for m in messages]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            path = tmp_path / f"{name}.json"
+            document = {**head, "members": members or [], "messages": messages}
+            path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,117 @@
+"""End to end: ``shequn demo`` on the bundled sample, then ``shequn serve`` answering a browser."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env["SHEQUN_DATA_DIR"] = str(data_dir)
+    env["SHEQUN_LANGUAGE"] = "en"
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> tuple[Path, str]:
+    data_dir = tmp_path_factory.mktemp("demo")
+    result = subprocess.run(
+        [sys.executable, "-m", "shequn", "demo", "--no-serve", "--data-dir", str(data_dir)],
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    password = re.search(r"log in as 'demo' with password '([^']+)'", result.stdout)
+    assert password, result.stdout
+    assert "CC BY-SA 3.0" in result.stdout
+    return data_dir, password.group(1)
+
+
+def test_demo_imports_the_whole_bundled_sample(demo_dir):
+    data_dir, _ = demo_dir
+    with sqlite3.connect(data_dir / "shequn.sqlite3") as db:
+        kinds = dict(
+            db.execute(
+                "SELECT kind, COUNT(*) FROM interactions_interactionevent GROUP BY kind"
+            ).fetchall()
+        )
+        members = db.execute("SELECT COUNT(*) FROM members_member").fetchone()[0]
+    # SOURCE.md: 1,657 posts, 3,454 comments, 4,931 badges, 2,295 users.
+    assert kinds["badge"] == 4931
+    assert kinds["join"] == 2295
+    assert kinds["message"] + kinds["reply"] == 1657 + 3454
+    assert members >= 2295
+
+
+def test_serve_answers_with_the_login_page_static_files_and_the_demo_login(demo_dir):
+    data_dir, password = demo_dir
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shequn", "serve", "--port", str(port), "--workers", "1"],
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        for _ in range(100):
+            try:
+                login_page = opener.open(f"{base}/admin/login/", timeout=5).read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the server did not start")
+        stylesheet = re.search(r'href="(/static/admin/css/[^"]+\.css)"', login_page).group(1)
+        assert opener.open(base + stylesheet, timeout=5).status == 200
+
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
+        form = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": token,
+                "username": "demo",
+                "password": password,
+                "next": "/admin/",
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{base}/admin/login/?next=/admin/",
+            data=form,
+            headers={"Referer": f"{base}/admin/login/"},
+        )
+        index = opener.open(request, timeout=10).read().decode()
+        assert (
+            "History Meta"
+            in opener.open(f"{base}/admin/communities/community/", timeout=10).read().decode()
+        )
+        assert "Log out" in index or "log out" in index.lower()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

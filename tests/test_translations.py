@@ -1,0 +1,67 @@
+"""Every string in the Chinese catalogue is translated, and the compiled catalogue matches."""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import re
+from pathlib import Path
+
+import shequn
+
+PACKAGE = Path(shequn.__file__).resolve().parent
+CATALOGUE = PACKAGE / "locale" / "zh_Hans" / "LC_MESSAGES"
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{[^}]*\}")
+
+
+def _po_entries() -> dict[str, str]:
+    entries: dict[str, str] = {}
+    msgid = None
+    for line in (CATALOGUE / "django.po").read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgid "):
+            msgid = ast.literal_eval(line[6:])
+        elif line.startswith("msgstr ") and msgid:
+            entries[msgid] = ast.literal_eval(line[7:])
+            msgid = None
+    return entries
+
+
+def _marked_strings() -> set[str]:
+    """String literals passed to _()/gettext*() anywhere in the package's Python code."""
+    found: set[str] = set()
+    names = {"_", "gettext", "gettext_lazy", "_lazy"}
+    for path in PACKAGE.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in names
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_every_catalogue_entry_is_translated_with_the_same_placeholders():
+    entries = _po_entries()
+    assert len(entries) > 100
+    untranslated = [msgid for msgid, msgstr in entries.items() if not msgstr]
+    assert untranslated == []
+    for msgid, msgstr in entries.items():
+        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(msgstr)), msgid
+
+
+def test_every_marked_string_is_in_the_catalogue():
+    missing = sorted(_marked_strings() - set(_po_entries()))
+    assert missing == [], "run makemessages (see CONTRIBUTING.md) and translate: " + repr(missing)
+
+
+def test_compiled_catalogue_matches_the_source():
+    with (CATALOGUE / "django.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    for msgid, msgstr in _po_entries().items():
+        assert compiled.gettext(msgid) == msgstr, msgid
