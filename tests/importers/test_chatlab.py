@@ -4,6 +4,7 @@ import json
 
 import pytest
 from conftest import table_counts
+from django.utils import translation
 
 from shequn.interactions.importers import detect_format
 from shequn.interactions.importers.records import ImportFormatError
@@ -278,6 +279,27 @@ def test_malformed_message_names_file_record_and_problem_and_changes_nothing(
     assert not ImportRun.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("jsonl", "location"), [(False, "消息 messages[4]"), (True, "第 10 行")], ids=["json", "jsonl"]
+)
+def test_malformed_message_is_reported_in_the_users_language(
+    community, write_chatlab, jsonl, location
+):
+    bad = {"sender": "u1", "accountName": "X", "timestamp": "yesterday", "type": 0, "content": "x"}
+    path = write_chatlab([*MESSAGES[:4], bad], MEMBERS, jsonl=jsonl)
+    before = table_counts()
+
+    with translation.override("zh-hans"), pytest.raises(ImportFormatError) as error:
+        do_import(community, path)
+
+    assert error.value.location == location
+    assert error.value.problem == "字段“timestamp”应为 int 或 float 类型，实际为 str 'yesterday'"
+    assert str(error.value) == f"{path}: {location}: {error.value.problem}"
+    assert table_counts() == before
+    with pytest.raises(ImportFormatError, match="field 'timestamp' must be a int or float"):
+        do_import(community, path)  # and in English again once the language is back
+
+
 def test_invalid_json_line_is_reported_with_its_line_number(community, tmp_path):
     path = tmp_path / "broken.jsonl"
     header = {
@@ -337,3 +359,24 @@ def test_members_after_messages_in_json_are_still_read(community, tmp_path):
     do_import(community, path)
     assert Member.objects.get(identities__platform_user_id="u1").role == "founder"
     assert InteractionEvent.objects.filter(kind="reply").count() == 1
+
+
+def test_nul_characters_are_dropped_from_text_and_names_but_refused_in_ids(
+    community, write_chatlab
+):
+    nul_text = {
+        "platformMessageId": "n1",
+        "sender": "u1",
+        "accountName": "A\x00B",
+        "timestamp": T0,
+        "type": 0,
+        "content": "be\x00fore",
+    }
+    do_import(community, write_chatlab([nul_text], name="nul"))
+    event = InteractionEvent.objects.get(source_id="n1")
+    assert event.text == "befo re".replace(" ", "")
+    assert event.member.display_name == "AB"
+
+    nul_id = {**nul_text, "platformMessageId": "n\x002"}
+    with pytest.raises(ImportFormatError, match="contains a NUL character"):
+        do_import(community, write_chatlab([nul_id], name="nulid"))

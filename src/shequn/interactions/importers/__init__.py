@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from shequn.interactions.importers.base import Source
 from shequn.interactions.importers.records import ImportFormatError
 
@@ -22,7 +24,10 @@ def source_class(format_name: str) -> type[Source]:
     except KeyError:
         known = ", ".join(FORMATS)
         raise ImportFormatError(
-            "", "", f"unknown format {format_name!r} (known: {known})"
+            "",
+            "",
+            _("unknown format %(format)s (known: %(known)s)")
+            % {"format": repr(format_name), "known": known},
         ) from None
     module_name, class_name = target.split(":")
     return getattr(importlib.import_module(module_name), class_name)
@@ -31,12 +36,15 @@ def source_class(format_name: str) -> type[Source]:
 def detect_format(path: Path) -> str:
     """Name the format of ``path`` from its contents, or raise ImportFormatError."""
     if not path.exists():
-        raise ImportFormatError(path, "", "no such file or folder")
+        raise ImportFormatError(path, "", _("no such file or folder"))
     for name in FORMATS:
         if source_class(name).sniff(path):
             return name
     raise ImportFormatError(
-        path, "", f"cannot tell the format; name it explicitly (one of: {', '.join(FORMATS)})"
+        path,
+        "",
+        _("cannot tell the format; name it explicitly (one of: %(formats)s)")
+        % {"formats": ", ".join(FORMATS)},
     )
 
 

@@ -10,6 +10,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
 from shequn.interactions.importers.records import ImportFormatError, Record
 
 
@@ -49,12 +52,12 @@ class Source(ABC):
     """
 
     format_name: str = ""
-    label: str = ""
+    label: str | Promise = ""  # a gettext_lazy name shown to people
 
     def __init__(self, path: Path | str, *, channel: str | None = None) -> None:
         self.path = Path(path)
         if not self.path.exists():
-            raise ImportFormatError(self.path, "", "no such file or folder")
+            raise ImportFormatError(self.path, "", _("no such file or folder"))
         self.channel_override = channel
         self.counts: Counter[str] = Counter()
         self._readers: list[CountingReader] = []

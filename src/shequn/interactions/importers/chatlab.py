@@ -18,6 +18,8 @@ from typing import Any
 
 import ijson
 import orjson
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.communities.models import Platform
 from shequn.interactions.importers.base import Source
@@ -75,17 +77,29 @@ def _require(
 ) -> Any:
     value = obj.get(key)
     if value is None or not isinstance(value, kind) or isinstance(value, bool):
-        expected = (
-            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        )
-        found = "missing" if value is None else f"{type(value).__name__} {value!r}"
-        raise ImportFormatError(path, where, f"field '{key}' must be a {expected}, found {found}")
+        names = [kind.__name__] if isinstance(kind, type) else [k.__name__ for k in kind]
+        expected = names[0]
+        for name in names[1:]:
+            # Translators: type names, e.g. "str or int".
+            expected = _("%(first)s or %(second)s") % {"first": expected, "second": name}
+        if value is None:
+            problem = _("field '%(field)s' must be a %(expected)s, found missing") % {
+                "field": key,
+                "expected": expected,
+            }
+        else:
+            problem = _("field '%(field)s' must be a %(expected)s, found %(found)s") % {
+                "field": key,
+                "expected": expected,
+                "found": f"{type(value).__name__} {value!r}",
+            }
+        raise ImportFormatError(path, where, problem)
     return value
 
 
 class ChatLabSource(Source):
     format_name = "chatlab"
-    label = "ChatLab JSON / JSONL"
+    label = gettext_lazy("ChatLab JSON / JSONL")
 
     def __init__(self, path: Path | str, *, channel: str | None = None) -> None:
         super().__init__(path, channel=channel)
@@ -125,26 +139,30 @@ class ChatLabSource(Source):
     # ------------------------------------------------------------------ JSONL
     def _jsonl_records(self) -> Iterator[Record]:
         header_seen = False
+        line_label = _("line %(number)d")
         reader = self.open_counted(self.path)
         with reader:
             for number, line in enumerate(reader, start=1):
                 stripped = line.strip()
                 if not stripped or stripped.startswith(b"#"):
                     continue
-                where = f"line {number}"
+                where = line_label % {"number": number}
                 try:
                     obj = orjson.loads(stripped)
                 except orjson.JSONDecodeError as exc:
-                    raise ImportFormatError(self.path, where, f"invalid JSON ({exc})") from None
+                    raise ImportFormatError(
+                        self.path, where, _("invalid JSON (%(error)s)") % {"error": exc}
+                    ) from None
                 if not isinstance(obj, dict):
-                    raise ImportFormatError(self.path, where, "expected a JSON object")
+                    raise ImportFormatError(self.path, where, _("expected a JSON object"))
                 line_type = obj.get("_type")
                 if not header_seen:
                     if line_type != "header":
                         raise ImportFormatError(
                             self.path,
                             where,
-                            'the first line must be the header ({"_type": "header", ...})',
+                            _("the first line must be the header (%(example)s)")
+                            % {"example": '{"_type": "header", ...}'},
                         )
                     header_seen = True
                     yield from self._header(obj.get("chatlab"), obj.get("meta"), where)
@@ -153,11 +171,19 @@ class ChatLabSource(Source):
                 elif line_type == "member":
                     yield self._member(obj, where)
                 elif line_type == "header":
-                    raise ImportFormatError(self.path, where, "a second header line")
+                    raise ImportFormatError(self.path, where, _("a second header line"))
                 else:
-                    raise ImportFormatError(self.path, where, f"unknown _type {line_type!r}")
+                    raise ImportFormatError(
+                        self.path,
+                        where,
+                        # Translators: e.g. "unknown _type 'note'".
+                        _("unknown %(field)s %(value)s")
+                        % {"field": "_type", "value": repr(line_type)},
+                    )
         if not header_seen:
-            raise ImportFormatError(self.path, "line 1", "the file has no header line")
+            raise ImportFormatError(
+                self.path, line_label % {"number": 1}, _("the file has no header line")
+            )
 
     # ------------------------------------------------------------------- JSON
     def _json_records(self) -> Iterator[Record]:
@@ -167,6 +193,7 @@ class ChatLabSource(Source):
         members_seen = False
         builders: dict[str, Any] = {}
         member_index = 0
+        member_label = _("members[%(index)d]")
         reader = self.open_counted(self.path)
         with reader:
             try:
@@ -192,14 +219,16 @@ class ChatLabSource(Source):
                         elif active == "meta":
                             meta = built
                         else:
-                            yield from self._pending_header(
-                                chatlab, meta, f"members[{member_index}]"
-                            )
-                            yield self._member(built, f"members[{member_index}]")
+                            where = member_label % {"index": member_index}
+                            yield from self._pending_header(chatlab, meta, where)
+                            yield self._member(built, where)
                             member_index += 1
             except ijson.JSONError as exc:
-                raise ImportFormatError(self.path, "", f"invalid JSON ({exc})") from None
-        yield from self._pending_header(chatlab, meta, "top level")
+                raise ImportFormatError(
+                    self.path, "", _("invalid JSON (%(error)s)") % {"error": exc}
+                ) from None
+        yield from self._pending_header(chatlab, meta, _("top level"))
+        message_label = _("messages[%(index)d]")
         reader = self.open_counted(self.path)
         index = 0
         with reader:
@@ -207,13 +236,15 @@ class ChatLabSource(Source):
                 for index, message in enumerate(
                     ijson.items(reader, "messages.item", use_float=True)
                 ):
-                    where = f"messages[{index}]"
+                    where = message_label % {"index": index}
                     if not isinstance(message, dict):
-                        raise ImportFormatError(self.path, where, "expected a JSON object")
+                        raise ImportFormatError(self.path, where, _("expected a JSON object"))
                     yield from self._message(message, where)
             except ijson.JSONError as exc:
                 raise ImportFormatError(
-                    self.path, f"messages[{index}]", f"invalid JSON ({exc})"
+                    self.path,
+                    message_label % {"index": index},
+                    _("invalid JSON (%(error)s)") % {"error": exc},
                 ) from None
 
     def _pending_header(self, chatlab: Any, meta: Any, where: str) -> Iterator[Record]:
@@ -221,21 +252,31 @@ class ChatLabSource(Source):
             return
         if chatlab is None or meta is None:
             raise ImportFormatError(
-                self.path, where, "the 'chatlab' header and 'meta' must come first"
+                self.path,
+                where,
+                _("the '%(header)s' header and '%(meta)s' must come first")
+                % {"header": "chatlab", "meta": "meta"},
             )
         yield from self._header(chatlab, meta, where)
 
     # ----------------------------------------------------------------- shared
     def _header(self, chatlab: Any, meta: Any, where: str) -> Iterator[Record]:
         if not isinstance(chatlab, dict):
-            raise ImportFormatError(self.path, where, "missing the 'chatlab' header object")
+            raise ImportFormatError(
+                self.path, where, _("missing the '%(field)s' header object") % {"field": "chatlab"}
+            )
         version = _require(chatlab, "version", str, self.path, where)
         if not version.startswith("0.0."):
             raise ImportFormatError(
-                self.path, where, f"ChatLab format version {version} is not supported (0.0.x is)"
+                self.path,
+                where,
+                _("ChatLab format version %(version)s is not supported (%(supported)s is)")
+                % {"version": version, "supported": "0.0.x"},
             )
         if not isinstance(meta, dict):
-            raise ImportFormatError(self.path, where, "missing the 'meta' object")
+            raise ImportFormatError(
+                self.path, where, _("missing the '%(field)s' object") % {"field": "meta"}
+            )
         name = _require(meta, "name", str, self.path, where)
         platform = str(meta.get("platform") or "other").lower()
         self._channel_key = self.channel_override or str(meta.get("groupId") or name)
@@ -248,7 +289,7 @@ class ChatLabSource(Source):
 
     def _member(self, obj: dict[str, Any], where: str) -> MemberRecord:
         if not self._channel_key:
-            raise ImportFormatError(self.path, where, "a member before the header")
+            raise ImportFormatError(self.path, where, _("a member before the header"))
         platform_id = _require(obj, "platformId", (str, int), self.path, where)
         account = _require(obj, "accountName", str, self.path, where)
         nickname = obj.get("groupNickname") or ""
@@ -289,7 +330,10 @@ class ChatLabSource(Source):
             return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
             raise ImportFormatError(
-                self.path, where, f"timestamp {value!r} is out of range"
+                self.path,
+                where,
+                _("%(field)s %(value)s is out of range")
+                % {"field": "timestamp", "value": repr(value)},
             ) from None
 
     def _synthetic_id(self, sender: str, timestamp: Any, msg_type: int, content: str | None) -> str:
@@ -310,16 +354,25 @@ class ChatLabSource(Source):
 
     def _message(self, obj: dict[str, Any], where: str) -> Iterator[EventRecord]:
         if not self._channel_key:
-            raise ImportFormatError(self.path, where, "a message before the header")
+            raise ImportFormatError(self.path, where, _("a message before the header"))
         sender = str(_require(obj, "sender", (str, int), self.path, where))
         account = obj.get("accountName")
         if not isinstance(account, str):
-            raise ImportFormatError(self.path, where, "field 'accountName' must be a str")
+            raise ImportFormatError(
+                self.path,
+                where,
+                _("field '%(field)s' must be a %(expected)s")
+                % {"field": "accountName", "expected": "str"},
+            )
         occurred = self._timestamp(obj, where)
         msg_type = _require(obj, "type", int, self.path, where)
         content = obj.get("content")
         if content is not None and not isinstance(content, str):
-            raise ImportFormatError(self.path, where, "field 'content' must be a string or null")
+            raise ImportFormatError(
+                self.path,
+                where,
+                _("field '%(field)s' must be a string or null") % {"field": "content"},
+            )
         message_id = obj.get("platformMessageId")
         source_id = (
             str(message_id)

@@ -21,6 +21,9 @@ from collections.abc import Iterator
 from operator import itemgetter
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from shequn.communities.models import Channel, Platform
 from shequn.interactions.importers.base import Source
 from shequn.interactions.importers.records import (
@@ -52,9 +55,12 @@ assert set(KIND_NAMES) <= set(EventKind.values)
 KINDS = {name: name for name in KIND_NAMES}
 MESSAGE, REPLY = EventKind.MESSAGE.value, EventKind.REPLY.value
 ROLES = {
-    "founder": Role.FOUNDER.value, "主导者": Role.FOUNDER.value,
-    "operator": Role.OPERATOR.value, "运营者": Role.OPERATOR.value,
-    "member": Role.MEMBER.value, "成员": Role.MEMBER.value,
+    "founder": Role.FOUNDER.value,
+    "主导者": Role.FOUNDER.value,
+    "operator": Role.OPERATOR.value,
+    "运营者": Role.OPERATOR.value,
+    "member": Role.MEMBER.value,
+    "成员": Role.MEMBER.value,
 }
 # Seconds since 1970 for any date before year 5138; larger numbers are milliseconds.
 MILLISECONDS_THRESHOLD = 100_000_000_000
@@ -67,20 +73,32 @@ MAX_CHANNEL = Channel._meta.get_field("external_id").max_length
 # the last this-many distinct rows; bounded so memory never grows with the file.
 OCCURRENCE_WINDOW = 10_000
 SNIFF_BYTES = 64 * 1024
-UTF8_HINT = "save it as UTF-8 (in Excel: 'CSV UTF-8'; or convert it, e.g. iconv -f GBK -t UTF-8)"
-TIME_EXAMPLES = (
-    "ISO 8601 with an offset (e.g. 2024-03-01T09:30:00+08:00 or 2024-03-01T01:30:00Z)"
-    " or Unix seconds (e.g. 1709256600)"
-)
 
 
 def _header_names(header: list[str]) -> list[str]:
     return [name.strip().lower() for name in header]
 
 
+def _utf8_hint() -> str:
+    return _("save it as UTF-8 (in Excel: '%(excel)s'; or convert it, e.g. %(command)s)") % {
+        "excel": "CSV UTF-8",
+        "command": "iconv -f GBK -t UTF-8",
+    }
+
+
+def _time_formats() -> str:
+    return _(
+        "ISO 8601 with an offset (e.g. %(local)s or %(utc)s) or Unix seconds (e.g. %(unix)s)"
+    ) % {
+        "local": "2024-03-01T09:30:00+08:00",
+        "utc": "2024-03-01T01:30:00Z",
+        "unix": "1709256600",
+    }
+
+
 class CsvSource(Source):
     format_name = "csv"
-    label = "CSV (shequn generic layout)"
+    label = gettext_lazy("CSV (shequn generic layout)")
 
     def __init__(self, path: Path | str, *, channel: str | None = None) -> None:
         super().__init__(path, channel=channel)
@@ -110,16 +128,17 @@ class CsvSource(Source):
     # --------------------------------------------------------------- reading
     def records(self) -> Iterator[Record]:
         if not self.path.is_file():
-            raise ImportFormatError(self.path, "", "expected a CSV file, found a folder")
+            raise ImportFormatError(self.path, "", _("expected a CSV file, found a folder"))
         raw = self.open_counted(self.path)
         with io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="") as stream:
             rows = self._rows(csv.reader(stream, strict=True))
             first = next(rows, None)
             if first is None:
                 raise ImportFormatError(
-                    self.path, "line 1",
-                    "the file is empty; the first line must be the header"
-                    " (e.g. member_id,time,text)",
+                    self.path,
+                    _("line %(number)d") % {"number": 1},
+                    _("the file is empty; the first line must be the header (e.g. %(example)s)")
+                    % {"example": "member_id,time,text"},
                 )
             header_line, header = first
             positions = self._columns(header_line, header)
@@ -137,23 +156,32 @@ class CsvSource(Source):
         members = self._members
         actors = self._actors
         default_channel = self._default_channel
+        line_label = _("line %(number)d")
         for line, row in rows:
             if len(row) != width:
                 if not any(row):
                     continue  # a blank line
                 raise ImportFormatError(
-                    path, f"line {line}",
-                    f"expected {width} fields like the header, found {len(row)}"
-                    " (a field with a comma, quote or line break must be in double quotes)",
+                    path,
+                    line_label % {"number": line},
+                    _(
+                        "expected %(expected)d fields like the header, found %(found)d"
+                        " (a field with a comma, quote or line break must be in double quotes)"
+                    )
+                    % {"expected": width, "found": len(row)},
                 )
             row.append("")
-            (message_id, member, name, when, kind, text, reply_to, target, channel,
-             role) = values(row)
+            fields = values(row)
+            message_id, member, name, when, kind, text, reply_to, target, channel, role = fields
             member = member.strip()
             if not member:
                 if not any(row):
                     continue  # a row of empty fields, as spreadsheets write them
-                raise ImportFormatError(path, f"line {line}", "member_id is empty")
+                raise ImportFormatError(
+                    path,
+                    line_label % {"number": line},
+                    _("%(field)s is empty") % {"field": "member_id"},
+                )
             occurred = self._time(when.strip(), line)
 
             kind = kind.strip()
@@ -161,9 +189,14 @@ class CsvSource(Source):
                 kind = KINDS.get(kind) or KINDS.get(kind.lower())
                 if kind is None:
                     raise ImportFormatError(
-                        path, f"line {line}",
-                        f"unknown kind {values(row)[4].strip()!r}"
-                        f" (one of: {', '.join(KIND_NAMES)})",
+                        path,
+                        line_label % {"number": line},
+                        _("unknown %(field)s %(value)s (one of: %(choices)s)")
+                        % {
+                            "field": "kind",
+                            "value": repr(fields[4].strip()),
+                            "choices": ", ".join(KIND_NAMES),
+                        },
                     )
             else:
                 kind = MESSAGE
@@ -175,7 +208,9 @@ class CsvSource(Source):
             channel = channel.strip() or default_channel
             name = name.strip()
             if (
-                len(member) > MAX_USER_ID or len(message_id) > MAX_ID or len(channel) > MAX_CHANNEL
+                len(member) > MAX_USER_ID
+                or len(message_id) > MAX_ID
+                or len(channel) > MAX_CHANNEL
                 or (target and len(target) > MAX_USER_ID)
                 or (reply_to and len(reply_to) > MAX_PARENT)
             ):
@@ -212,7 +247,7 @@ class CsvSource(Source):
                 parent=reply_to,
                 content_type="text" if text and kind in (MESSAGE, REPLY) else "",
                 actor_name=name,
-                location=f"line {line}",
+                location=line_label % {"number": line},
             )
             counts["rows"] += 1
 
@@ -226,8 +261,9 @@ class CsvSource(Source):
                 return
             except csv.Error as exc:
                 raise ImportFormatError(
-                    self.path, f"line {start}",
-                    f"malformed CSV ({exc}; is a double quote left open?)",
+                    self.path,
+                    _("line %(number)d") % {"number": start},
+                    _("malformed CSV (%(error)s; is a double quote left open?)") % {"error": exc},
                 ) from None
             except UnicodeDecodeError:
                 raise self._encoding_error() from None
@@ -244,46 +280,70 @@ class CsvSource(Source):
                     line.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     return ImportFormatError(
-                        self.path, f"line {number}",
-                        f"not valid UTF-8 (byte 0x{line[exc.start]:02x} at byte {exc.start + 1}"
-                        f" of the line); {UTF8_HINT}",
+                        self.path,
+                        _("line %(number)d") % {"number": number},
+                        _(
+                            "not valid UTF-8 (byte %(byte)s at byte %(position)d of the line);"
+                            " %(hint)s"
+                        )
+                        % {
+                            "byte": f"0x{line[exc.start]:02x}",
+                            "position": exc.start + 1,
+                            "hint": _utf8_hint(),
+                        },
                     )
-        return ImportFormatError(self.path, "", f"not valid UTF-8; {UTF8_HINT}")
+        return ImportFormatError(
+            self.path, "", _("not valid UTF-8; %(hint)s") % {"hint": _utf8_hint()}
+        )
 
     def _columns(self, line: int, header: list[str]) -> dict[str, int]:
-        where = f"line {line}"
+        where = _("line %(number)d") % {"number": line}
         known = ", ".join(COLUMNS)
         names = _header_names(header)
         if not any(names):
             raise ImportFormatError(
-                self.path, where,
-                f"the first line must be the header row naming the columns ({known})",
+                self.path,
+                where,
+                _("the first line must be the header row naming the columns (%(columns)s)")
+                % {"columns": known},
             )
         for position, name in enumerate(names, start=1):
             if not name:
                 raise ImportFormatError(
-                    self.path, where,
-                    f"column {position} of the header has no name; name it or remove it",
+                    self.path,
+                    where,
+                    _("column %(position)d of the header has no name; name it or remove it")
+                    % {"position": position},
                 )
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ImportFormatError(
-                self.path, where,
-                f"column {', '.join(duplicates)} appears more than once in the header",
+                self.path,
+                where,
+                _("column %(columns)s appears more than once in the header")
+                % {"columns": ", ".join(duplicates)},
             )
         unknown = [name for name in names if name not in COLUMNS]
         if unknown:
             raise ImportFormatError(
-                self.path, where,
-                f"unknown column {', '.join(repr(name) for name in unknown)}"
-                f" (known columns: {known})",
+                self.path,
+                where,
+                _("unknown column %(columns)s (known columns: %(known)s)")
+                % {
+                    "columns": ", ".join(repr(name) for name in unknown),
+                    "known": known,
+                },
             )
         missing = [name for name in REQUIRED if name not in names]
         if missing:
             raise ImportFormatError(
-                self.path, where,
-                f"missing required column {', '.join(missing)}"
-                f" (the header has: {', '.join(names)})",
+                self.path,
+                where,
+                _("missing required column %(columns)s (the header has: %(header)s)")
+                % {
+                    "columns": ", ".join(missing),
+                    "header": ", ".join(names),
+                },
             )
         return {name: position for position, name in enumerate(names)}
 
@@ -296,21 +356,40 @@ class CsvSource(Source):
                 return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
             except (OverflowError, OSError, ValueError):
                 raise ImportFormatError(
-                    self.path, f"line {line}", f"time {value!r} is out of range"
+                    self.path,
+                    _("line %(number)d") % {"number": line},
+                    _("%(field)s %(value)s is out of range")
+                    % {"field": "time", "value": repr(value)},
                 ) from None
         if not value:
-            raise ImportFormatError(self.path, f"line {line}", "time is empty")
+            raise ImportFormatError(
+                self.path,
+                _("line %(number)d") % {"number": line},
+                _("%(field)s is empty") % {"field": "time"},
+            )
         try:
             occurred = dt.datetime.fromisoformat(value)
         except ValueError:
             raise ImportFormatError(
-                self.path, f"line {line}", f"time {value!r} is not {TIME_EXAMPLES}"
+                self.path,
+                _("line %(number)d") % {"number": line},
+                # Translators: %(formats)s is the sentence "ISO 8601 with an offset ...".
+                _("%(field)s %(value)s is not %(formats)s")
+                % {"field": "time", "value": repr(value), "formats": _time_formats()},
             ) from None
         if occurred.tzinfo is None or occurred.utcoffset() is None:
             raise ImportFormatError(
-                self.path, f"line {line}",
-                f"time {value!r} has no UTC offset, so the moment is ambiguous; add one"
-                f" (e.g. {occurred.isoformat()}+08:00, or Z for UTC)",
+                self.path,
+                _("line %(number)d") % {"number": line},
+                _(
+                    "%(field)s %(value)s has no UTC offset, so the moment is ambiguous; add one"
+                    " (e.g. %(example)s, or Z for UTC)"
+                )
+                % {
+                    "field": "time",
+                    "value": repr(value),
+                    "example": f"{occurred.isoformat()}+08:00",
+                },
             )
         return occurred
 
@@ -318,14 +397,25 @@ class CsvSource(Source):
         role = ROLES.get(value.lower())
         if role is None:
             raise ImportFormatError(
-                self.path, f"line {line}",
-                f"unknown role {value!r} (one of: founder, operator, member)",
+                self.path,
+                _("line %(number)d") % {"number": line},
+                _("unknown %(field)s %(value)s (one of: %(choices)s)")
+                % {
+                    "field": "role",
+                    "value": repr(value),
+                    "choices": "founder, operator, member",
+                },
             )
         return role
 
     def _check_lengths(
-        self, member: str, target: str | None, reply_to: str | None, message_id: str,
-        channel: str, line: int,
+        self,
+        member: str,
+        target: str | None,
+        reply_to: str | None,
+        message_id: str,
+        channel: str,
+        line: int,
     ) -> None:
         for column, value, limit in (
             ("member_id", member, MAX_USER_ID),
@@ -336,12 +426,19 @@ class CsvSource(Source):
         ):
             if value is not None and len(value) > limit:
                 raise ImportFormatError(
-                    self.path, f"line {line}", f"{column} is longer than {limit} characters"
+                    self.path,
+                    _("line %(number)d") % {"number": line},
+                    _("%(field)s is longer than %(limit)d characters")
+                    % {"field": column, "limit": limit},
                 )
 
     def _member(
-        self, key: tuple[str, str], known: tuple[str, str | None] | None, name: str,
-        role: str | None, line: int,
+        self,
+        key: tuple[str, str],
+        known: tuple[str, str | None] | None,
+        name: str,
+        role: str | None,
+        line: int,
     ) -> MemberRecord | None:
         """A MemberRecord when this row tells something new about the member, else None.
 
@@ -357,12 +454,20 @@ class CsvSource(Source):
             return None
         self._members[key] = (new_name, new_role)
         return MemberRecord(
-            channel=key[0], platform_user_id=key[1], display_name=new_name, role=new_role,
-            location=f"line {line}",
+            channel=key[0],
+            platform_user_id=key[1],
+            display_name=new_name,
+            role=new_role,
+            location=_("line %(number)d") % {"number": line},
         )
 
     def _synthetic_id(
-        self, member: str, occurred: dt.datetime, kind: str, text: str, reply_to: str | None,
+        self,
+        member: str,
+        occurred: dt.datetime,
+        kind: str,
+        text: str,
+        reply_to: str | None,
         target: str | None,
     ) -> str:
         """A stable id for a row without ``message_id``, so that re-imports still deduplicate.

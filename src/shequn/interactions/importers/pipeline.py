@@ -21,6 +21,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.audit import services as audit
 from shequn.communities.models import Channel, Community, Platform
@@ -43,9 +46,16 @@ ProgressCallback = Callable[[int, int, int], None]
 VALID_KINDS = frozenset(EventKind.values)
 TARGETED_BY_PARENT = (EventKind.REPLY, EventKind.REACTION)
 LIFECYCLE_KINDS = (EventKind.JOIN, EventKind.LEAVE, EventKind.MUTE)
-MAX_SOURCE_ID = InteractionEvent._meta.get_field("source_id").max_length
-MAX_ID = 255  # platform user ids, channel ids, parent and thread ids
+# The longest id of any kind: event, platform user, channel, parent and thread ids.
+MAX_ID = InteractionEvent._meta.get_field("source_id").max_length
 VALID_PLATFORMS = frozenset(Platform.values)
+# What an over-long value is, in the error that names it; translated only when one is raised.
+CHANNEL_ID = gettext_lazy("channel id")
+USER_ID = gettext_lazy("user id")
+TARGET_USER_ID = gettext_lazy("target user id")
+PARENT_ID = gettext_lazy("parent id")
+THREAD_ID = gettext_lazy("thread id")
+EVENT_ID = gettext_lazy("event id")
 
 
 @dataclass
@@ -121,6 +131,11 @@ class _KnownIdentity:
     joined_at: dt.datetime | None
     left_at: dt.datetime | None
     profile: dict[str, Any]
+
+
+def _clean_name(name: str) -> str:
+    """Names are shown, not matched: drop NUL (PostgreSQL refuses it) and fit the column."""
+    return name.replace("\x00", "")[:255]
 
 
 def _merged(earlier: MemberRecord, later: MemberRecord) -> MemberRecord:
@@ -255,24 +270,41 @@ class ImportPipeline:
             return self._channels[key]
         except KeyError:
             raise ImportFormatError(
-                self.source.path, location, f"refers to channel {key!r} before it was declared"
+                self.source.path,
+                location,
+                _("refers to channel %(channel)s before it was declared") % {"channel": repr(key)},
             ) from None
 
-    def _too_long(self, value: str | None, what: str, location: str) -> None:
-        if value is not None and len(value) > MAX_ID:
+    def _check_id(self, value: str | None, what: Promise, location: str) -> None:
+        if value is None:
+            return
+        if len(value) > MAX_ID:
             raise ImportFormatError(
-                self.source.path, location, f"{what} is longer than {MAX_ID} characters"
+                self.source.path,
+                location,
+                _("%(field)s is longer than %(limit)d characters")
+                % {"field": what, "limit": MAX_ID},
+            )
+        if "\x00" in value:
+            raise ImportFormatError(
+                self.source.path,
+                location,
+                _("%(field)s contains a NUL character") % {"field": what},
             )
 
     def _accept_channel(self, record: ChannelRecord) -> None:
         if record.key in self._channels:
             return
         if not record.key:
-            raise ImportFormatError(self.source.path, "", "a channel without a name or id")
-        self._too_long(record.key, "channel id", "")
+            raise ImportFormatError(self.source.path, "", _("a channel without a name or id"))
+        self._check_id(record.key, CHANNEL_ID, "")
         if record.platform not in VALID_PLATFORMS:
-            raise ImportFormatError(self.source.path, "", f"unknown platform {record.platform!r}")
-        channel, _ = get_or_create_channel(
+            raise ImportFormatError(
+                self.source.path,
+                "",
+                _("unknown platform %(platform)s") % {"platform": repr(record.platform)},
+            )
+        channel, _created = get_or_create_channel(
             self.community, platform=record.platform, external_id=record.key, name=record.name
         )
         self._channels[record.key] = _ChannelState(channel)
@@ -280,11 +312,13 @@ class ImportPipeline:
     def _accept_member(self, record: MemberRecord) -> None:
         state = self._channel(record.channel, record.location)
         if not record.platform_user_id:
-            raise ImportFormatError(self.source.path, record.location, "member has no user id")
-        self._too_long(record.platform_user_id, "user id", record.location)
+            raise ImportFormatError(self.source.path, record.location, _("member has no user id"))
+        self._check_id(record.platform_user_id, USER_ID, record.location)
         if record.role is not None and record.role not in ROLE_RANK:
             raise ImportFormatError(
-                self.source.path, record.location, f"unknown role {record.role!r}"
+                self.source.path,
+                record.location,
+                _("unknown role %(role)s") % {"role": repr(record.role)},
             )
         known = state.known.get(record.platform_user_id)
         if known is None:
@@ -297,13 +331,13 @@ class ImportPipeline:
     def _update_known(self, known: _KnownIdentity, record: MemberRecord) -> None:
         member_changes: dict[str, Any] = {}
         identity_changes: dict[str, Any] = {}
-        handle = record.handle or record.display_name
+        handle = _clean_name(record.handle or record.display_name)
         if handle and handle != known.handle:
             identity_changes["handle"] = handle
             # The member's name followed this account's name; keep following it.
             if known.display_name == known.handle and record.display_name:
-                member_changes["display_name"] = record.display_name[:255]
-                known.display_name = record.display_name[:255]
+                member_changes["display_name"] = _clean_name(record.display_name)
+                known.display_name = member_changes["display_name"]
             known.handle = handle
         if record.profile and record.profile != known.profile:
             identity_changes["profile"] = record.profile
@@ -330,27 +364,26 @@ class ImportPipeline:
         state = self._channel(record.channel, record.location)
         if record.kind not in VALID_KINDS:
             raise ImportFormatError(
-                self.source.path, record.location, f"unknown event kind {record.kind!r}"
-            )
-        if not record.source_id:
-            raise ImportFormatError(self.source.path, record.location, "event has no id")
-        if len(record.source_id) > MAX_SOURCE_ID:
-            raise ImportFormatError(
                 self.source.path,
                 record.location,
-                f"event id is longer than {MAX_SOURCE_ID} characters",
+                _("unknown event kind %(kind)s") % {"kind": repr(record.kind)},
             )
+        if not record.source_id:
+            raise ImportFormatError(self.source.path, record.location, _("event has no id"))
         for value, what in (
-            (record.actor, "user id"),
-            (record.target, "target user id"),
-            (record.parent, "parent id"),
-            (record.thread, "thread id"),
+            (record.source_id, EVENT_ID),
+            (record.actor, USER_ID),
+            (record.target, TARGET_USER_ID),
+            (record.parent, PARENT_ID),
+            (record.thread, THREAD_ID),
         ):
-            self._too_long(value, what, record.location)
+            self._check_id(value, what, record.location)
         occurred = record.occurred_at
         if occurred.tzinfo is None or occurred.utcoffset() is None:
             raise ImportFormatError(
-                self.source.path, record.location, f"time {occurred.isoformat()} has no time zone"
+                self.source.path,
+                record.location,
+                _("time %(time)s has no time zone") % {"time": occurred.isoformat()},
             )
         for puid, name in ((record.actor, record.actor_name), (record.target, "")):
             if puid is not None and puid not in state.known:
@@ -385,9 +418,9 @@ class ImportPipeline:
         members = [
             Member(
                 community=self.community,
-                display_name=(record.display_name or record.handle or record.platform_user_id)[
-                    :255
-                ],
+                display_name=_clean_name(
+                    record.display_name or record.handle or record.platform_user_id
+                ),
                 role=record.role or Role.MEMBER,
                 is_bot=record.is_bot,
                 joined_at=record.joined_at,
@@ -401,7 +434,7 @@ class ImportPipeline:
                 member=member,
                 channel=self._channels[record.channel].channel,
                 platform_user_id=record.platform_user_id,
-                handle=(record.handle or record.display_name or "")[:255],
+                handle=_clean_name(record.handle or record.display_name or ""),
                 profile=record.profile or {},
             )
             for record, member in zip(pending, members, strict=True)
@@ -450,6 +483,8 @@ class ImportPipeline:
             actor = known[record.actor].member_id if record.actor is not None else None
             target = known[record.target].member_id if record.target is not None else None
             text = record.text
+            if text and "\x00" in text:  # PostgreSQL text cannot hold NUL; it carries no meaning
+                text = text.replace("\x00", "")
             length = record.text_length if record.text_length is not None else len(text or "")
             append(
                 [

@@ -2,6 +2,8 @@
 
 A format parser yields these; the pipeline alone touches the database. Each record carries a
 ``location`` ("line 17", "Posts.xml row 4") so an error can name the record it came from.
+Locations and problems are shown to people, so parsers build them with ``gettext`` in the
+active language (the CLI activates the user's); the file path itself is never translated.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Any
 
 
 class ImportFormatError(ValueError):
-    """Malformed input. Names the file, the record and the problem; nothing was written."""
+    """Malformed input. Names the file, the record and the problem; nothing was written.
+
+    ``location`` and ``problem`` arrive already translated.
+    """
 
     def __init__(self, path: Path | str, location: str, problem: str) -> None:
         self.path = str(path)

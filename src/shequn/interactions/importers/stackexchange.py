@@ -52,6 +52,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from lxml import etree
 
 from shequn.communities.models import Platform
@@ -66,7 +68,11 @@ from shequn.interactions.importers.records import (
 from shequn.interactions.models import EventKind
 
 USERS, POSTS, COMMENTS, VOTES, BADGES = (
-    "Users.xml", "Posts.xml", "Comments.xml", "Votes.xml", "Badges.xml",
+    "Users.xml",
+    "Posts.xml",
+    "Comments.xml",
+    "Votes.xml",
+    "Badges.xml",
 )
 REQUIRED_FILES = (POSTS, USERS)
 FILES = (USERS, POSTS, COMMENTS, VOTES, BADGES)  # also the order they are read in
@@ -93,18 +99,34 @@ POST_TYPES: dict[int, tuple[str, str]] = {
 }
 # VoteTypeId -> name, as in the data dump's schema documentation (meta.stackexchange.com/q/2677).
 REACTION_VOTES: dict[int, str] = {
-    1: "accept", 2: "up", 3: "down", 5: "favorite", 8: "bounty_start", 9: "bounty_close",
+    1: "accept",
+    2: "up",
+    3: "down",
+    5: "favorite",
+    8: "bounty_start",
+    9: "bounty_close",
 }
 MODERATION_VOTES: dict[int, str] = {
-    4: "offensive", 6: "close", 7: "reopen", 10: "deletion", 11: "undeletion", 12: "spam",
-    15: "moderator_review", 16: "approve_edit_suggestion",
+    4: "offensive",
+    6: "close",
+    7: "reopen",
+    10: "deletion",
+    11: "undeletion",
+    12: "spam",
+    15: "moderator_review",
+    16: "approve_edit_suggestion",
 }
 TAG_PATTERN = re.compile(r"<([^<>]+)>")
 LXML_POSITION = re.compile(r", line \d+, column \d+$")  # already in the location
 NAME_WORDS = {
-    "se": "Stack Exchange", "stackexchange": "Stack Exchange", "so": "Stack Overflow",
-    "stackoverflow": "Stack Overflow", "superuser": "Super User", "serverfault": "Server Fault",
-    "askubuntu": "Ask Ubuntu", "mathoverflow": "MathOverflow",
+    "se": "Stack Exchange",
+    "stackexchange": "Stack Exchange",
+    "so": "Stack Overflow",
+    "stackoverflow": "Stack Overflow",
+    "superuser": "Super User",
+    "serverfault": "Server Fault",
+    "askubuntu": "Ask Ubuntu",
+    "mathoverflow": "MathOverflow",
 }
 INT32 = 2**31
 
@@ -186,16 +208,23 @@ class _Row:
 
     __slots__ = ("attrib", "file", "location", "number", "path")
 
-    def __init__(self, path: Path, file: str, number: int, attrib: Any) -> None:
+    def __init__(self, path: Path, file: str, number: int, attrib: Any, location: str) -> None:
         self.path = path
         self.file = file
         self.number = number
         self.attrib = attrib
-        self.location = f"{file} row {number}"
+        self.location = location  # "Posts.xml row 9", translated
 
     def fail(self, problem: str) -> ImportFormatError:
         row_id = self.attrib.get("Id")
-        where = f"{self.location} (Id {row_id})" if row_id else self.location
+        where = self.location
+        if row_id:
+            # Translators: a row and its id attribute, e.g. "Posts.xml row 9 (Id 12)".
+            where = _("%(location)s (%(field)s %(value)s)") % {
+                "location": self.location,
+                "field": "Id",
+                "value": row_id,
+            }
         return ImportFormatError(self.path, where, problem)
 
     def text(self, field: str) -> str | None:
@@ -206,12 +235,15 @@ class _Row:
         value = self.attrib.get(field)
         if value is None or value == "":
             if required:
-                raise self.fail(f"field '{field}' is missing")
+                raise self.fail(_("field '%(field)s' is missing") % {"field": field})
             return None
         try:
             return int(value)
         except ValueError:
-            raise self.fail(f"field '{field}' must be an integer, found {value!r}") from None
+            raise self.fail(
+                _("field '%(field)s' must be an integer, found %(value)s")
+                % {"field": field, "value": repr(value)}
+            ) from None
 
     def id(self, field: str = "Id") -> str:
         """A required integer id, kept as its canonical string."""
@@ -221,7 +253,7 @@ class _Row:
         value = self.attrib.get(field)
         if not value:
             if required:
-                raise self.fail(f"field '{field}' is missing")
+                raise self.fail(_("field '%(field)s' is missing") % {"field": field})
             return None
         try:
             # Dumps write UTC without a zone; appending it is several times faster than
@@ -231,7 +263,10 @@ class _Row:
             try:
                 parsed = dt.datetime.fromisoformat(value)
             except ValueError:
-                raise self.fail(f"field '{field}' is not an ISO 8601 date: {value!r}") from None
+                raise self.fail(
+                    _("field '%(field)s' is not an ISO 8601 date: %(value)s")
+                    % {"field": field, "value": repr(value)}
+                ) from None
         if parsed.tzinfo is dt.UTC:
             return parsed
         if parsed.tzinfo is None or parsed.utcoffset() is None:
@@ -244,7 +279,10 @@ class _Row:
             return False
         if value in ("true", "1"):
             return True
-        raise self.fail(f"field '{field}' must be True or False, found {value!r}")
+        raise self.fail(
+            _("field '%(field)s' must be %(true)s or %(false)s, found %(value)s")
+            % {"field": field, "true": "True", "false": "False", "value": repr(value)}
+        )
 
 
 def _account(row: _Row, id_field: str, name_field: str) -> tuple[str | None, str]:
@@ -259,7 +297,7 @@ def _account(row: _Row, id_field: str, name_field: str) -> tuple[str | None, str
 
 class StackExchangeSource(Source):
     format_name = "stackexchange"
-    label = "Stack Exchange data dump"
+    label = gettext_lazy("Stack Exchange data dump")
 
     def __init__(self, path: Path | str, *, channel: str | None = None) -> None:
         super().__init__(path, channel=channel)
@@ -271,10 +309,16 @@ class StackExchangeSource(Source):
                 self.files[name] = found
         for name in REQUIRED_FILES:
             if name not in self.files:
-                found = ", ".join(self.files) or "none of the dump files"
+                found = ", ".join(self.files) or _("none of the dump files")
+                first, second = REQUIRED_FILES
                 raise ImportFormatError(
-                    self.folder, "", f"{name} is missing: a Stack Exchange dump needs "
-                    f"{' and '.join(REQUIRED_FILES)} (found: {found})",
+                    self.folder,
+                    "",
+                    _(
+                        "%(file)s is missing: a Stack Exchange dump needs %(first)s and"
+                        " %(second)s (found: %(found)s)"
+                    )
+                    % {"file": name, "first": first, "second": second, "found": found},
                 )
         site = self.folder.resolve().name or "stackexchange"
         self.channel_key = channel or site
@@ -311,23 +355,33 @@ class StackExchangeSource(Source):
         path = self.files[name]
         root_tag = name.removesuffix(".xml").lower()
         number = 0
+        row_label = _("%(file)s row %(row)d")
         reader = self.open_counted(path)
         with reader:
             context = etree.iterparse(
-                reader, events=("end",), tag="row", resolve_entities=False, load_dtd=False,
-                no_network=True, remove_comments=True, remove_pis=True,
+                reader,
+                events=("end",),
+                tag="row",
+                resolve_entities=False,
+                load_dtd=False,
+                no_network=True,
+                remove_comments=True,
+                remove_pis=True,
             )
             try:
                 for _event, elem in context:
                     number += 1
                     parent = elem.getparent()
                     if number == 1 and (parent is None or parent.tag != root_tag):
-                        found = "no root element" if parent is None else f"<{parent.tag}>"
+                        found = _("no root element") if parent is None else f"<{parent.tag}>"
                         raise ImportFormatError(
-                            path, f"{name} row 1",
-                            f"expected rows inside <{root_tag}>, found {found}: is this {name}?",
+                            path,
+                            row_label % {"file": name, "row": 1},
+                            _("expected rows inside %(root)s, found %(found)s: is this %(file)s?")
+                            % {"root": f"<{root_tag}>", "found": found, "file": name},
                         )
-                    yield _Row(path, name, number, elem.attrib)
+                    location = row_label % {"file": name, "row": number}
+                    yield _Row(path, name, number, elem.attrib, location)
                     elem.clear(keep_tail=False)
                     if parent is not None:
                         while elem.getprevious() is not None:
@@ -335,8 +389,15 @@ class StackExchangeSource(Source):
             except etree.XMLSyntaxError as exc:
                 line, column = exc.position if exc.position else (exc.lineno, 0)
                 raise ImportFormatError(
-                    path, f"{name} row {number + 1} (line {line}, column {column})",
-                    f"malformed XML: {LXML_POSITION.sub('', exc.msg)}",
+                    path,
+                    # Translators: e.g. "Posts.xml row 9 (line 12, column 3)".
+                    _("%(location)s (line %(line)s, column %(column)s)")
+                    % {
+                        "location": row_label % {"file": name, "row": number + 1},
+                        "line": line,
+                        "column": column,
+                    },
+                    _("malformed XML: %(error)s") % {"error": LXML_POSITION.sub("", exc.msg)},
                 ) from None
 
     def _users(self) -> Iterator[Record]:
@@ -347,8 +408,11 @@ class StackExchangeSource(Source):
             name = row.text("DisplayName") or ""
             profile: dict[str, Any] = {}
             for key, field in (
-                ("reputation", "Reputation"), ("account_id", "AccountId"), ("up_votes", "UpVotes"),
-                ("down_votes", "DownVotes"), ("views", "Views"),
+                ("reputation", "Reputation"),
+                ("account_id", "AccountId"),
+                ("up_votes", "UpVotes"),
+                ("down_votes", "DownVotes"),
+                ("views", "Views"),
             ):
                 value = row.int(field)
                 if value is not None:
@@ -362,13 +426,23 @@ class StackExchangeSource(Source):
                 profile["last_access"] = last_access.isoformat()
             self.counts["users"] += 1
             yield MemberRecord(
-                channel=channel, platform_user_id=user_id, display_name=name, handle=name,
-                is_bot=user_id == COMMUNITY_USER_ID, joined_at=joined, profile=profile,
+                channel=channel,
+                platform_user_id=user_id,
+                display_name=name,
+                handle=name,
+                is_bot=user_id == COMMUNITY_USER_ID,
+                joined_at=joined,
+                profile=profile,
                 location=row.location,
             )
             yield EventRecord(
-                channel=channel, source_id=f"user:{user_id}:join", kind=EventKind.JOIN,
-                occurred_at=joined, actor=user_id, actor_name=name, location=row.location,
+                channel=channel,
+                source_id=f"user:{user_id}:join",
+                kind=EventKind.JOIN,
+                occurred_at=joined,
+                actor=user_id,
+                actor_name=name,
+                location=row.location,
             )
 
     def _posts(self) -> Iterator[EventRecord]:
@@ -420,9 +494,18 @@ class StackExchangeSource(Source):
                 self.counts["other_posts"] += 1
             self.counts["posts"] += 1
             yield EventRecord(
-                channel=channel, source_id=source_id, kind=kind, occurred_at=occurred, actor=actor,
-                text=body, text_length=len(body), parent=parent, thread=thread,
-                content_type=content_type, attributes=attributes, actor_name=actor_name,
+                channel=channel,
+                source_id=source_id,
+                kind=kind,
+                occurred_at=occurred,
+                actor=actor,
+                text=body,
+                text_length=len(body),
+                parent=parent,
+                thread=thread,
+                content_type=content_type,
+                attributes=attributes,
+                actor_name=actor_name,
                 location=row.location,
             )
         answers.finish()
@@ -442,10 +525,18 @@ class StackExchangeSource(Source):
             text = row.attrib.get("Text") or ""
             self.counts["comments"] += 1
             yield EventRecord(
-                channel=channel, source_id=f"comment:{comment_id}", kind=EventKind.REPLY,
-                occurred_at=occurred, actor=actor, text=text, text_length=len(text),
-                parent=f"post:{post_id}", thread=f"post:{question_of(post_id)}",
-                content_type="comment", attributes=attributes, actor_name=actor_name,
+                channel=channel,
+                source_id=f"comment:{comment_id}",
+                kind=EventKind.REPLY,
+                occurred_at=occurred,
+                actor=actor,
+                text=text,
+                text_length=len(text),
+                parent=f"post:{post_id}",
+                thread=f"post:{question_of(post_id)}",
+                content_type="comment",
+                attributes=attributes,
+                actor_name=actor_name,
                 location=row.location,
             )
 
@@ -469,9 +560,15 @@ class StackExchangeSource(Source):
                 attributes["bounty"] = bounty
             self.counts["votes"] += 1
             yield EventRecord(
-                channel=channel, source_id=f"vote:{vote_id}", kind=kind, occurred_at=occurred,
-                actor=actor, parent=f"post:{post_id}" if post_id is not None else None,
-                content_type="vote", attributes=attributes, location=row.location,
+                channel=channel,
+                source_id=f"vote:{vote_id}",
+                kind=kind,
+                occurred_at=occurred,
+                actor=actor,
+                parent=f"post:{post_id}" if post_id is not None else None,
+                content_type="vote",
+                attributes=attributes,
+                location=row.location,
             )
 
     def _badges(self) -> Iterator[EventRecord]:
@@ -487,7 +584,12 @@ class StackExchangeSource(Source):
             attributes["tag_based"] = row.flag("TagBased")
             self.counts["badges"] += 1
             yield EventRecord(
-                channel=channel, source_id=f"badge:{badge_id}", kind=EventKind.BADGE,
-                occurred_at=occurred, actor=user_id, content_type="badge", attributes=attributes,
+                channel=channel,
+                source_id=f"badge:{badge_id}",
+                kind=EventKind.BADGE,
+                occurred_at=occurred,
+                actor=user_id,
+                content_type="badge",
+                attributes=attributes,
                 location=row.location,
             )
