@@ -24,8 +24,8 @@ from shequn.interactions.models import (
     InteractionEvent,
     MemberDailyRollup,
 )
-from shequn.members.models import Member
-from shequn.members.services import do_merge_members
+from shequn.members.models import Identity, Member, MemberMerge
+from shequn.members.services import do_merge_members, do_unmerge
 
 TIME_ZONE = "Asia/Shanghai"
 START = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
@@ -85,6 +85,19 @@ def recount() -> dict[tuple[int, dt.date], Counter[str]]:
     return {key: counts for key, counts in expected.items() if any(counts.values())}
 
 
+def who_did_what() -> dict[str, tuple[frozenset[int], frozenset[int]]]:
+    """Each event's actor and target, as the set of accounts of that member (ids survive merges)."""
+    accounts: dict[int | None, frozenset[int]] = {None: frozenset()}
+    for identity_id, member_id in Identity.objects.values_list("id", "member_id"):
+        accounts[member_id] = accounts.get(member_id, frozenset()) | {identity_id}
+    return {
+        f"{channel}:{source}": (accounts[member], accounts[target])
+        for channel, source, member, target in InteractionEvent.objects.values_list(
+            "channel_id", "source_id", "member_id", "target_member_id"
+        )
+    }
+
+
 def stored() -> dict[tuple[int, dt.date], Counter[str]]:
     result = {}
     for row in MemberDailyRollup.objects.values():
@@ -111,5 +124,9 @@ class RollupsMatchRawEvents(TestCase):
         self.assertEqual(stored(), recount())
         members = list(Member.objects.order_by("id"))
         if merge and len(members) >= 2:
+            before = who_did_what()
             do_merge_members(members[-1], members[0])
             self.assertEqual(stored(), recount())
+            do_unmerge(MemberMerge.objects.get())
+            self.assertEqual(stored(), recount())
+            self.assertEqual(who_did_what(), before)

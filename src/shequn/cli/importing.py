@@ -19,17 +19,19 @@ from rich.table import Table
 
 from shequn.cli.base import EXIT_NOT_FOUND, EXIT_USAGE, bootstrap, console, fail
 from shequn.cli.i18n import _
+from shequn.interactions.importers import FORMATS
 
-FORMAT_NAMES = ("auto", "chatlab", "stackexchange", "csv")
+FORMAT_NAMES = ("auto", *FORMATS)
 
 
 @click.command(
     "import",
     help=_(
         "Import a chat export or forum dump: shequn import [FORMAT] PATH --community SLUG. "
-        "FORMAT is one of auto, chatlab, stackexchange, csv (default auto: detected from the "
-        "contents). Importing the same file twice adds nothing; malformed input changes nothing."
-    ),
+        "FORMAT is one of %(formats)s (default auto: detected from the contents). Importing the "
+        "same file twice adds nothing; malformed input changes nothing."
+    )
+    % {"formats": ", ".join(FORMAT_NAMES)},
 )
 @click.argument("arguments", nargs=-1, required=True, metavar="[FORMAT] PATH")
 @click.option(
@@ -56,6 +58,15 @@ FORMAT_NAMES = ("auto", "chatlab", "stackexchange", "csv")
         "export names (ChatLab, Stack Exchange)."
     ),
 )
+@click.option(
+    "--identity-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help=_(
+        "CSV of platform,platform_user_id,member_key: accounts with one key become one member "
+        "(loaded before the import; see shequn members map)."
+    ),
+)
 @click.option("--no-text", is_flag=True, help=_("Store only message lengths, not their text."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print the summary as JSON."))
 def import_command(
@@ -64,6 +75,7 @@ def import_command(
     create_missing: bool,
     name: str,
     channel: str | None,
+    identity_map: Path | None,
     no_text: bool,
     as_json: bool,
 ) -> None:
@@ -130,6 +142,7 @@ def import_command(
             format_name=format_name,
             channel=channel,
             store_text=False if no_text else None,
+            identity_map=identity_map,
             progress=report,
         )
     if as_json:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.table import Table
 
@@ -155,3 +157,162 @@ def merge_members(community_slug: str, source: str, target: str, yes: bool) -> N
         _("Merged into #%(id)s %(name)s; it now has %(n)d identities.")
         % {"id": merged.pk, "name": merged.display_name, "n": merged.identities.count()}
     )
+
+
+@members.command(
+    "unmerge",
+    help=_(
+        "Undo a merge (see: shequn members merges): the merged member "
+        "comes back with its accounts, events and activity."
+    ),
+)
+@community_option
+@click.argument("merge_id", type=int)
+def unmerge_members(community_slug: str, merge_id: int) -> None:
+    bootstrap()
+    from shequn.cli.base import EXIT_NOT_FOUND, fail
+    from shequn.communities.selectors import get_community
+    from shequn.members.models import MemberMerge
+    from shequn.members.services import do_unmerge
+
+    community = get_community(community_slug)
+    merge = MemberMerge.objects.filter(community=community, pk=merge_id).first()
+    if merge is None:
+        fail(_("no merge #%(id)d in this community") % {"id": merge_id}, EXIT_NOT_FOUND)
+    restored = do_unmerge(merge)
+    console.print(
+        _("Restored #%(id)s %(name)s.") % {"id": restored.pk, "name": restored.display_name}
+    )
+
+
+@members.command("merges", help=_("List the merges made in a community, newest first."))
+@community_option
+def list_merges(community_slug: str) -> None:
+    bootstrap()
+    from shequn.communities.selectors import get_community
+    from shequn.members.models import MemberMerge
+
+    community = get_community(community_slug)
+    table = Table(title=_("Merges"), title_justify="left")
+    for header in (
+        _("Id"),
+        _("Merged"),
+        _("Into"),
+        _("Accounts"),
+        _("Reason"),
+        _("When"),
+        _("Undone"),
+    ):
+        table.add_column(header)
+    for merge in MemberMerge.objects.filter(community=community).select_related("target"):
+        table.add_row(
+            str(merge.pk),
+            merge.source_snapshot.get("display_name", ""),
+            f"#{merge.target_id} {merge.target.display_name}",
+            str(len(merge.identity_ids)),
+            merge.reason,
+            f"{merge.created_at:%Y-%m-%d %H:%M}",
+            f"{merge.undone_at:%Y-%m-%d %H:%M}" if merge.undone_at else "-",
+        )
+    console.print(table)
+
+
+@members.command(
+    "map",
+    help=_(
+        "Load an identity mapping file (CSV with header platform,platform_user_id,member_key): "
+        "accounts with the same key become one member now and on every later import."
+    ),
+)
+@community_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def map_identities(community_slug: str, path: Path) -> None:
+    bootstrap()
+    from shequn.communities.selectors import get_community
+    from shequn.members.mapping import do_load_identity_mapping
+
+    result = do_load_identity_mapping(get_community(community_slug), path)
+    console.print(
+        _(
+            "%(rows)d mappings loaded; %(matched)d existing accounts matched, %(merged)d members "
+            "merged, %(keys)d keys assigned."
+        )
+        % {
+            "rows": result.rows,
+            "matched": result.accounts_matched,
+            "merged": result.members_merged,
+            "keys": result.keys_assigned,
+        }
+    )
+
+
+@members.command(
+    "suggestions",
+    help=_(
+        "Members who may be one person (same e-mail, handle or name on different channels), with "
+        "a confidence and the evidence. Accept or reject them with: shequn members accept|reject ID"
+    ),
+)
+@community_option
+@click.option(
+    "--refresh/--no-refresh",
+    default=True,
+    show_default=True,
+    help=_("Recompute suggestions from the current data first."),
+)
+def list_suggestions(community_slug: str, refresh: bool) -> None:
+    bootstrap()
+    from shequn.communities.selectors import get_community
+    from shequn.members.models import MergeSuggestion
+    from shequn.members.suggestions import describe_evidence, do_refresh_suggestions
+
+    community = get_community(community_slug)
+    if refresh:
+        do_refresh_suggestions(community)
+    open_suggestions = MergeSuggestion.objects.filter(
+        community=community, status=MergeSuggestion.Status.OPEN
+    ).select_related("member_a", "member_b")
+    if not open_suggestions:
+        console.print(_("No merge suggestions."))
+        return
+    table = Table(title=_("Merge suggestions"), title_justify="left")
+    for header in (_("Id"), _("Member"), _("Possibly the same as"), _("Confidence"), _("Evidence")):
+        table.add_column(header)
+    for suggestion in open_suggestions:
+        table.add_row(
+            str(suggestion.pk),
+            f"#{suggestion.member_a_id} {suggestion.member_a.display_name}",
+            f"#{suggestion.member_b_id} {suggestion.member_b.display_name}",
+            f"{suggestion.confidence:.0%}",
+            describe_evidence(suggestion.evidence),
+        )
+    console.print(table)
+
+
+def _decide(community_slug: str, suggestion_id: int, *, accept: bool) -> None:
+    bootstrap()
+    from shequn.cli.base import EXIT_NOT_FOUND, fail
+    from shequn.communities.selectors import get_community
+    from shequn.members.models import MergeSuggestion
+    from shequn.members.suggestions import do_decide_suggestion
+
+    community = get_community(community_slug)
+    suggestion = MergeSuggestion.objects.filter(community=community, pk=suggestion_id).first()
+    if suggestion is None:
+        fail(_("no suggestion #%(id)d in this community") % {"id": suggestion_id}, EXIT_NOT_FOUND)
+    do_decide_suggestion(suggestion, accept=accept)
+    console.print(_("Merged.") if accept else _("Rejected; this pair will not be suggested again."))
+
+
+@members.command("accept", help=_("Accept a merge suggestion: the two members become one."))
+@community_option
+@click.argument("suggestion_id", type=int)
+def accept_suggestion(community_slug: str, suggestion_id: int) -> None:
+    _decide(community_slug, suggestion_id, accept=True)
+
+
+@members.command("reject", help=_("Reject a merge suggestion; it is not suggested again."))
+@community_option
+@click.argument("suggestion_id", type=int)
+def reject_suggestion(community_slug: str, suggestion_id: int) -> None:
+    _decide(community_slug, suggestion_id, accept=False)

@@ -143,6 +143,26 @@ class InteractionEvent(models.Model):
     # NULL: the text was not stored (SHEQUN_STORE_TEXT off); "" is an empty message.
     text = models.TextField(_("text"), null=True, blank=True)  # noqa: DJ001
     attributes = models.JSONField(_("attributes"), null=True, blank=True)
+    # Which account acted and which was addressed: members are derived from these, so merging
+    # and un-merging members can always move each event to the right person.
+    identity = models.ForeignKey(
+        "members.Identity",
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
+        verbose_name=_("identity"),
+    )
+    target_identity = models.ForeignKey(
+        "members.Identity",
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
+        verbose_name=_("target identity"),
+    )
     import_run = models.ForeignKey(
         ImportRun,
         on_delete=models.SET_NULL,

@@ -38,7 +38,8 @@ from shequn.interactions.importers.records import (
 from shequn.interactions.importers.writers import EventRow, event_writer
 from shequn.interactions.models import EventKind, ImportRun, InteractionEvent
 from shequn.interactions.rollups import add_rollups_for_run
-from shequn.members.models import ROLE_RANK, Identity, Member, Role
+from shequn.members.mapping import mapped_keys
+from shequn.members.models import ROLE_RANK, Identity, IdentityMapping, Member, Role
 
 ProgressCallback = Callable[[int, int, int], None]
 """Called with (bytes read, bytes total, records read) after every batch."""
@@ -206,6 +207,7 @@ class ImportPipeline:
         self._members_new = 0
         self._members_updated: set[int] = set()
         self._created_member_ids: set[int] = set()
+        self._has_mappings = IdentityMapping.objects.filter(community=community).exists()
         self._records_read = 0
         self._events_read: Counter[str] = Counter()
 
@@ -411,12 +413,27 @@ class ImportPipeline:
             self.progress(done, total, self._records_read)
 
     def _create_pending_members(self) -> None:
+        """New accounts become new members, unless a mapping file ties them to a member key."""
         if not self._pending_members:
             return
         pending = list(self._pending_members.values())
         self._pending_members.clear()
-        members = [
-            Member(
+        keys = self._mapped_keys(pending)
+        existing = {
+            member.key: member
+            for member in Member.objects.filter(
+                community=self.community, key__in=set(keys.values())
+            )
+        }
+        owners: list[Member] = []
+        created: list[Member] = []
+        by_key: dict[str, Member] = dict(existing)
+        for index, record in enumerate(pending):
+            key = keys.get(index, "")
+            if key and key in by_key:
+                owners.append(by_key[key])
+                continue
+            member = Member(
                 community=self.community,
                 display_name=_clean_name(
                     record.display_name or record.handle or record.platform_user_id
@@ -425,10 +442,13 @@ class ImportPipeline:
                 is_bot=record.is_bot,
                 joined_at=record.joined_at,
                 left_at=record.left_at,
+                key=key,
             )
-            for record in pending
-        ]
-        Member.objects.bulk_create(members, batch_size=500)
+            created.append(member)
+            owners.append(member)
+            if key:
+                by_key[key] = member
+        Member.objects.bulk_create(created, batch_size=500)
         identities = [
             Identity(
                 member=member,
@@ -437,10 +457,10 @@ class ImportPipeline:
                 handle=_clean_name(record.handle or record.display_name or ""),
                 profile=record.profile or {},
             )
-            for record, member in zip(pending, members, strict=True)
+            for record, member in zip(pending, owners, strict=True)
         ]
         Identity.objects.bulk_create(identities, batch_size=500)
-        for record, member, identity in zip(pending, members, identities, strict=True):
+        for record, member, identity in zip(pending, owners, identities, strict=True):
             self._channels[record.channel].known[record.platform_user_id] = _KnownIdentity(
                 member.pk,
                 identity.pk,
@@ -451,8 +471,22 @@ class ImportPipeline:
                 member.left_at,
                 identity.profile,
             )
-        self._members_new += len(members)
-        self._created_member_ids.update(member.pk for member in members)
+        self._members_new += len(created)
+        self._created_member_ids.update(member.pk for member in created)
+        self._members_updated.update(
+            member.pk for member in existing.values() if member.pk not in self._created_member_ids
+        )
+
+    def _mapped_keys(self, pending: list[MemberRecord]) -> dict[int, str]:
+        """Member keys for pending accounts (by position), from the community's mapping file."""
+        if not self._has_mappings:
+            return {}
+        accounts = [
+            (self._channels[record.channel].channel.platform, record.platform_user_id)
+            for record in pending
+        ]
+        found = mapped_keys(self.community, accounts)
+        return {index: found[account] for index, account in enumerate(accounts) if account in found}
 
     def _apply_member_updates(self) -> None:
         for model, updates in ((Member, self._member_updates), (Identity, self._identity_updates)):
@@ -480,8 +514,15 @@ class ImportPipeline:
         append = rows.append
         for record, state in self._events:
             known = state.known
-            actor = known[record.actor].member_id if record.actor is not None else None
-            target = known[record.target].member_id if record.target is not None else None
+            actor = actor_identity = target = target_identity = None
+            if record.actor is not None:
+                account = known[record.actor]
+                actor, actor_identity = account.member_id, account.identity_id
+            if record.target is not None:
+                account = known[record.target]
+                target_identity = account.identity_id
+                # Addressing oneself is no interaction; the account is kept for un-merging.
+                target = account.member_id if account.member_id != actor else None
             text = record.text
             if text and "\x00" in text:  # PostgreSQL text cannot hold NUL; it carries no meaning
                 text = text.replace("\x00", "")
@@ -503,6 +544,8 @@ class ImportPipeline:
                     text if store_text else None,
                     orjson.dumps(record.attributes).decode() if record.attributes else None,
                     run_id,
+                    actor_identity,
+                    target_identity,
                 ]
             )
         return rows
@@ -514,14 +557,17 @@ class ImportPipeline:
         """
         table = InteractionEvent._meta.db_table
         kinds = ", ".join(f"'{kind}'" for kind in TARGETED_BY_PARENT)
+        parent = (
+            f"FROM {table} parent WHERE parent.channel_id = {table}.channel_id"
+            f" AND parent.source_id = {table}.parent_source_id"
+        )
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET target_member_id = ("
-                f"  SELECT parent.member_id FROM {table} parent"
-                f"  WHERE parent.channel_id = {table}.channel_id"
-                f"    AND parent.source_id = {table}.parent_source_id"
-                f"    AND ({table}.member_id IS NULL OR parent.member_id <> {table}.member_id))"
-                f" WHERE import_run_id = %s AND id > %s AND target_member_id IS NULL"
+                f"UPDATE {table} SET"
+                f" target_identity_id = (SELECT parent.identity_id {parent}),"
+                f" target_member_id = (SELECT parent.member_id {parent}"
+                f"   AND ({table}.member_id IS NULL OR parent.member_id <> {table}.member_id))"
+                f" WHERE import_run_id = %s AND id > %s AND target_identity_id IS NULL"
                 f" AND parent_source_id IS NOT NULL AND kind IN ({kinds})",
                 [self._run.pk, self._after_event_id],
             )

@@ -32,6 +32,8 @@ EVENT_COLUMNS = (
     "text",
     "attributes",
     "import_run_id",
+    "identity_id",
+    "target_identity_id",
 )
 OCCURRED_AT = EVENT_COLUMNS.index("occurred_at")
 DAY = EVENT_COLUMNS.index("day")
