@@ -254,3 +254,24 @@ def test_cli_map_suggest_accept_merges_and_unmerge(community, write_chatlab, tmp
     assert "1 members merged" in mapped.output
     bad = _mapping(tmp_path, "nope\n")
     assert runner.invoke(cli, ["members", "map", "-c", "club", str(bad)]).exit_code == 3
+
+
+def test_one_account_in_two_channels_of_a_platform_with_global_ids_is_one_member(
+    community, write_chatlab
+):
+    do_import(community, _chat(write_chatlab, "wechat", "group-one", "wxid_alice", "wxid_bob"))
+    summary = do_import(
+        community, _chat(write_chatlab, "wechat", "group-two", "wxid_alice", "wxid_carol")
+    )
+    alice = get_member(community, "wxid_alice")
+    assert alice.identities.count() == 2
+    assert summary.members_new == 1  # only Carol
+    assert summary.members_updated == 1  # Alice gained an account
+    assert member_totals(alice)["messages"] == 4
+
+
+def test_accounts_of_platforms_without_global_ids_stay_apart(community, write_chatlab):
+    # WhatsApp and CSV "ids" are names or whatever a file says: not proof of one person.
+    do_import(community, _chat(write_chatlab, "whatsapp", "g1", "Alice", "Bob"))
+    do_import(community, _chat(write_chatlab, "whatsapp", "g2", "Alice", "Bob"))
+    assert Member.objects.filter(display_name="Alice").count() == 2

@@ -380,3 +380,14 @@ def test_nul_characters_are_dropped_from_text_and_names_but_refused_in_ids(
     nul_id = {**nul_text, "platformMessageId": "n\x002"}
     with pytest.raises(ImportFormatError, match="contains a NUL character"):
         do_import(community, write_chatlab([nul_id], name="nulid"))
+
+
+@pytest.mark.parametrize("jsonl", [False, True], ids=["json", "jsonl"])
+def test_progress_ends_at_the_file_size(community, write_chatlab, settings, jsonl):
+    settings.SHEQUN_IMPORT_BATCH_SIZE = 2
+    path = write_chatlab(MESSAGES, MEMBERS, jsonl=jsonl)
+    reports = []
+    do_import(community, path, progress=lambda done, total, records: reports.append((done, total)))
+    assert len(reports) > 1
+    assert reports[-1] == (path.stat().st_size, path.stat().st_size)
+    assert all(done <= total for done, total in reports)

@@ -15,6 +15,7 @@ FORMATS: dict[str, str] = {
     "chatlab": "shequn.interactions.importers.chatlab:ChatLabSource",
     "stackexchange": "shequn.interactions.importers.stackexchange:StackExchangeSource",
     "csv": "shequn.interactions.importers.csv_format:CsvSource",
+    "discord": "shequn.interactions.importers.discord:DiscordSource",
 }
 
 

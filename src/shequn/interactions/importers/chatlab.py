@@ -194,7 +194,9 @@ class ChatLabSource(Source):
         builders: dict[str, Any] = {}
         member_index = 0
         member_label = _("members[%(index)d]")
-        reader = self.open_counted(self.path)
+        # The first pass usually stops where the messages start; only the second one, which
+        # reads the whole file, drives the progress bar.
+        reader = self.path.open("rb")
         with reader:
             try:
                 for prefix, event, value in ijson.parse(reader, use_float=True):

@@ -50,6 +50,20 @@ LIFECYCLE_KINDS = (EventKind.JOIN, EventKind.LEAVE, EventKind.MUTE)
 # The longest id of any kind: event, platform user, channel, parent and thread ids.
 MAX_ID = InteractionEvent._meta.get_field("source_id").max_length
 VALID_PLATFORMS = frozenset(Platform.values)
+# Platforms whose user ids name one person everywhere on the platform, so one account seen in
+# two channels (two Discord channels, two Slack channels) is one member. Stack Exchange ids are
+# per site, WhatsApp "ids" are contact names, CSV and forum ids are whatever the file says.
+GLOBAL_ID_PLATFORMS = frozenset(
+    {
+        Platform.WECHAT,
+        Platform.WECOM,
+        Platform.QQ,
+        Platform.TELEGRAM,
+        Platform.DISCORD,
+        Platform.SLACK,
+        Platform.LINE,
+    }
+)
 # What an over-long value is, in the error that names it; translated only when one is raised.
 CHANNEL_ID = gettext_lazy("channel id")
 USER_ID = gettext_lazy("user id")
@@ -425,6 +439,7 @@ class ImportPipeline:
                 community=self.community, key__in=set(keys.values())
             )
         }
+        by_account = self._members_of_global_accounts(pending)
         owners: list[Member] = []
         created: list[Member] = []
         by_key: dict[str, Member] = dict(existing)
@@ -432,6 +447,10 @@ class ImportPipeline:
             key = keys.get(index, "")
             if key and key in by_key:
                 owners.append(by_key[key])
+                continue
+            account = self._global_account(record)
+            if not key and account in by_account:
+                owners.append(by_account[account])
                 continue
             member = Member(
                 community=self.community,
@@ -448,6 +467,8 @@ class ImportPipeline:
             owners.append(member)
             if key:
                 by_key[key] = member
+            if account is not None:
+                by_account[account] = member
         Member.objects.bulk_create(created, batch_size=500)
         identities = [
             Identity(
@@ -474,8 +495,36 @@ class ImportPipeline:
         self._members_new += len(created)
         self._created_member_ids.update(member.pk for member in created)
         self._members_updated.update(
-            member.pk for member in existing.values() if member.pk not in self._created_member_ids
+            member.pk for member in owners if member.pk not in self._created_member_ids
         )
+
+    def _global_account(self, record: MemberRecord) -> tuple[str, str] | None:
+        platform = self._channels[record.channel].channel.platform
+        if platform in GLOBAL_ID_PLATFORMS:
+            return platform, record.platform_user_id
+        return None
+
+    def _members_of_global_accounts(
+        self, pending: list[MemberRecord]
+    ) -> dict[tuple[str, str], Member]:
+        """Accounts already known on another channel of the same platform: the same person."""
+        wanted: dict[str, set[str]] = {}
+        for record in pending:
+            account = self._global_account(record)
+            if account is not None:
+                wanted.setdefault(account[0], set()).add(account[1])
+        found: dict[tuple[str, str], Member] = {}
+        for platform, user_ids in wanted.items():
+            ids = sorted(user_ids)
+            for start in range(0, len(ids), 500):
+                identities = Identity.objects.filter(
+                    member__community=self.community,
+                    channel__platform=platform,
+                    platform_user_id__in=ids[start : start + 500],
+                ).select_related("member")
+                for identity in identities:
+                    found.setdefault((platform, identity.platform_user_id), identity.member)
+        return found
 
     def _mapped_keys(self, pending: list[MemberRecord]) -> dict[int, str]:
         """Member keys for pending accounts (by position), from the community's mapping file."""
