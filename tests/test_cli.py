@@ -196,3 +196,22 @@ def test_init_rejects_a_weak_password(runner):
     result = runner.invoke(cli, ["init", "--password", "123"])
     assert result.exit_code == 2
     assert "too short" in result.output
+
+
+@pytest.mark.django_db
+def test_format_options_reach_the_importer_and_others_are_refused(runner, community, tmp_path):
+    chat = tmp_path / "WhatsApp Chat with Club.txt"
+    chat.write_text("31/12/2023, 23:30 - Ann: happy new year\n", encoding="utf-8")
+    result = runner.invoke(
+        cli, ["import", "whatsapp", str(chat), "-c", "club", "--time-zone", "Asia/Shanghai"]
+    )
+    assert result.exit_code == 0, result.output
+    event = InteractionEvent.objects.get()
+    assert event.occurred_at.isoformat() == "2023-12-31T15:30:00+00:00"
+    assert str(event.day) == "2023-12-31"
+
+    refused = runner.invoke(
+        cli, ["import", "chatlab", str(chat), "-c", "club", "--time-zone", "Asia/Shanghai"]
+    )
+    assert refused.exit_code == 2
+    assert "does not take --time-zone" in refused.output

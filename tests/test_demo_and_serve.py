@@ -47,19 +47,37 @@ def demo_dir(tmp_path_factory) -> tuple[Path, str]:
     assert result.returncode == 0, result.stderr + result.stdout
     password = re.search(r"log in as 'demo' with password '([^']+)'", result.stdout)
     assert password, result.stdout
-    assert "CC BY-SA 3.0" in result.stdout
+    assert "CC BY-SA 3.0" in result.stdout and "MIT" in result.stdout
     return data_dir, password.group(1)
 
 
-def test_demo_imports_the_whole_bundled_sample(demo_dir):
-    data_dir, _ = demo_dir
+def _counts(data_dir: Path, slug: str) -> tuple[dict[str, int], int]:
+    community = "(SELECT id FROM communities_community WHERE slug = ?)"
     with sqlite3.connect(data_dir / "shequn.sqlite3") as db:
         kinds = dict(
             db.execute(
-                "SELECT kind, COUNT(*) FROM interactions_interactionevent GROUP BY kind"
+                "SELECT kind, COUNT(*) FROM interactions_interactionevent "
+                f"WHERE community_id = {community} GROUP BY kind",
+                [slug],
             ).fetchall()
         )
-        members = db.execute("SELECT COUNT(*) FROM members_member").fetchone()[0]
+        members = db.execute(
+            f"SELECT COUNT(*) FROM members_member WHERE community_id = {community}", [slug]
+        ).fetchone()[0]
+    return kinds, members
+
+
+def test_demo_imports_the_slack_meetup_community(demo_dir):
+    kinds, members = _counts(demo_dir[0], "houston-datavis")
+    # SOURCE.md: 1,382 message records from 71 users (docs/formats/slack.md has the split).
+    assert members == 71
+    assert (kinds["join"], kinds["leave"]) == (320, 3)
+    records = ("message", "reply", "system", "join", "leave")
+    assert sum(kinds[kind] for kind in records) == 1382
+
+
+def test_demo_imports_the_whole_bundled_sample(demo_dir):
+    kinds, members = _counts(demo_dir[0], "history-meta")
     # SOURCE.md: 1,657 posts, 3,454 comments, 4,931 badges, 2,295 users.
     assert kinds["badge"] == 4931
     assert kinds["join"] == 2295

@@ -275,3 +275,32 @@ def test_accounts_of_platforms_without_global_ids_stay_apart(community, write_ch
     do_import(community, _chat(write_chatlab, "whatsapp", "g1", "Alice", "Bob"))
     do_import(community, _chat(write_chatlab, "whatsapp", "g2", "Alice", "Bob"))
     assert Member.objects.filter(display_name="Alice").count() == 2
+
+
+def test_leaving_one_channel_is_not_leaving_the_community(community, write_chatlab):
+    def system(mid, offset, text, who="wxid_alice"):
+        return {
+            "platformMessageId": mid,
+            "sender": who,
+            "accountName": "Alice",
+            "timestamp": T0 + offset,
+            "type": 80,
+            "content": text,
+        }
+
+    group_one = chatlab_header(platform="wechat", group_id="one", name="one")
+    group_two = chatlab_header(platform="wechat", group_id="two", name="two")
+    do_import(
+        community, write_chatlab([system("a", 0, "Alice joined")], header=group_one, name="1")
+    )
+    do_import(
+        community, write_chatlab([system("b", 5, "Alice joined")], header=group_two, name="2")
+    )
+    do_import(community, write_chatlab([system("c", 9, "Alice left")], header=group_one, name="3"))
+    alice = get_member(community, "wxid_alice")
+    assert alice.identities.count() == 2
+    assert alice.left_at is None  # still in group two
+
+    do_import(community, write_chatlab([system("d", 20, "Alice left")], header=group_two, name="4"))
+    alice.refresh_from_db()
+    assert alice.left_at.timestamp() == T0 + 20  # left everywhere: no longer a member

@@ -372,10 +372,12 @@ def test_nul_characters_are_dropped_from_text_and_names_but_refused_in_ids(
         "type": 0,
         "content": "be\x00fore",
     }
-    do_import(community, write_chatlab([nul_text], name="nul"))
+    nul_system = {**nul_text, "platformMessageId": "n3", "type": 80, "content": "A\x00B joined"}
+    do_import(community, write_chatlab([nul_text, nul_system], name="nul"))
     event = InteractionEvent.objects.get(source_id="n1")
-    assert event.text == "befo re".replace(" ", "")
+    assert event.text == "before"
     assert event.member.display_name == "AB"
+    assert InteractionEvent.objects.get(source_id="n3").attributes["system_text"] == "AB joined"
 
     nul_id = {**nul_text, "platformMessageId": "n\x002"}
     with pytest.raises(ImportFormatError, match="contains a NUL character"):
@@ -391,3 +393,16 @@ def test_progress_ends_at_the_file_size(community, write_chatlab, settings, json
     assert len(reports) > 1
     assert reports[-1] == (path.stat().st_size, path.stat().st_size)
     assert all(done <= total for done, total in reports)
+
+
+def test_a_message_with_an_empty_sender_belongs_to_nobody(community, write_chatlab):
+    system = {
+        "sender": "",
+        "accountName": "",
+        "timestamp": T0,
+        "type": 80,
+        "content": "群公告已更新",
+    }
+    summary = do_import(community, write_chatlab([system, *MESSAGES[:1]], MEMBERS[:1]))
+    assert summary.members_new == 1
+    assert InteractionEvent.objects.get(kind="system").member is None

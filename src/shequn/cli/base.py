@@ -96,6 +96,7 @@ def _map_error(exc: Exception) -> CommandFailed | None:
     from shequn.communities.selectors import CommunityNotFound
     from shequn.communities.services import CommunityError
     from shequn.interactions.importers.records import ImportFormatError
+    from shequn.interactions.services import UnsupportedOption
     from shequn.members.selectors import AmbiguousMember, MemberNotFound
     from shequn.members.services import MergeError
 
@@ -112,6 +113,13 @@ def _map_error(exc: Exception) -> CommandFailed | None:
     if isinstance(exc, MemberNotFound):
         return CommandFailed(
             _("no member '%(member)s' in this community") % {"member": exc.args[0]}, EXIT_NOT_FOUND
+        )
+    if isinstance(exc, UnsupportedOption):
+        names = ", ".join("--" + option.replace("_", "-") for option in exc.options)
+        return CommandFailed(
+            _("the %(format)s format does not take %(options)s")
+            % {"format": exc.format_name, "options": names},
+            EXIT_USAGE,
         )
     if isinstance(exc, AmbiguousMember):
         choices = ", ".join(f"#{m.pk} {m.display_name}" for m in exc.candidates)

@@ -67,6 +67,31 @@ FORMAT_NAMES = ("auto", *FORMATS)
         "(loaded before the import; see shequn members map)."
     ),
 )
+@click.option(
+    "--time-zone",
+    default=None,
+    metavar="ZONE",
+    help=_(
+        "IANA time zone of exports that write local clock times without an offset (WhatsApp, "
+        "QQ, old Telegram exports), e.g. Asia/Shanghai."
+    ),
+)
+@click.option(
+    "--date-order",
+    type=click.Choice(["DMY", "MDY", "YMD"]),
+    default=None,
+    help=_("WhatsApp: the order of day, month and year when the file's dates cannot tell."),
+)
+@click.option(
+    "--include-private",
+    is_flag=True,
+    help=_("QQ: also import one-to-one chats (skipped by default)."),
+)
+@click.option(
+    "--direct-messages",
+    is_flag=True,
+    help=_("Slack: also import direct and group messages (skipped by default)."),
+)
 @click.option("--no-text", is_flag=True, help=_("Store only message lengths, not their text."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print the summary as JSON."))
 def import_command(
@@ -76,6 +101,10 @@ def import_command(
     name: str,
     channel: str | None,
     identity_map: Path | None,
+    time_zone: str | None,
+    date_order: str | None,
+    include_private: bool,
+    direct_messages: bool,
     no_text: bool,
     as_json: bool,
 ) -> None:
@@ -94,6 +123,14 @@ def import_command(
     path = Path(raw_path)
     if not path.exists():
         fail(_("%(path)s: no such file or folder") % {"path": path}, EXIT_NOT_FOUND)
+
+    given = {
+        "time_zone": time_zone,
+        "date_order": date_order,
+        "include_private": include_private or None,
+        "direct_messages": direct_messages or None,
+    }
+    options = {name: value for name, value in given.items() if value is not None}
 
     bootstrap()
     from shequn.communities.selectors import CommunityNotFound, get_community
@@ -143,6 +180,7 @@ def import_command(
             channel=channel,
             store_text=False if no_text else None,
             identity_map=identity_map,
+            options=options,
             progress=report,
         )
     if as_json:

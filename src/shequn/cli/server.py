@@ -13,21 +13,48 @@ from shequn.cli.base import bootstrap, console
 from shequn.cli.i18n import _
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
-DEMO_COMMUNITY = {
-    "slug": "history-meta",
-    "name": "History Meta Stack Exchange",
-    "carrier": "History Stack Exchange, the Q&A site about history",
-    "positioning": (
-        "Users of History Stack Exchange who discuss the site's own rules, scope and governance."
+# The demo's real sample communities: (profile, sample folder, format, channel override).
+DEMO_COMMUNITIES = [
+    (
+        {
+            "slug": "history-meta",
+            "name": "History Meta Stack Exchange",
+            "carrier": "History Stack Exchange, the Q&A site about history",
+            "positioning": (
+                "Users of History Stack Exchange who discuss the site's own rules, scope and "
+                "governance."
+            ),
+            "mission": (
+                "Keep History Stack Exchange a place for good questions and well-sourced answers."
+            ),
+            "values_advocated": ["well-sourced answers", "clear scope", "civility"],
+            "values_opposed": ["opinion-based questions", "homework dumps"],
+        },
+        "history-meta-se",
+        "stackexchange",
+        "history.meta.stackexchange.com",
     ),
-    "mission": "Keep History Stack Exchange a place for good questions and well-sourced answers.",
-    "values_advocated": ["well-sourced answers", "clear scope", "civility"],
-    "values_opposed": ["opinion-based questions", "homework dumps"],
-}
+    (
+        {
+            "slug": "houston-datavis",
+            "name": "Houston Data Visualization meetup",
+            "carrier": "Monthly meetups and a Slack workspace",
+            "positioning": "People in Houston who make or want to learn data visualisation.",
+            "mission": "Learn data visualisation together and show Houston what data can say.",
+            "values_advocated": ["sharing work in progress", "helping newcomers", "open data"],
+            "values_opposed": ["gatekeeping"],
+            "time_zone": "America/Chicago",
+        },
+        "houstondatavis-slack-2016",
+        "slack",
+        None,
+    ),
+]
 SAMPLE_ATTRIBUTION = _(
     "Sample data: History Meta Stack Exchange data dump (history.meta.stackexchange.com), "
     "user contributions licensed under CC BY-SA 3.0 with attribution to Stack Exchange and the "
-    "authors."
+    "authors; the Houston Data Visualization meetup's public Slack export "
+    "(houstondatavis/slack-export, MIT licence), with e-mail addresses and tokens redacted."
 )
 
 
@@ -99,17 +126,17 @@ def demo(data_dir: Path | None, host: str, port: int, no_serve: bool) -> None:
     from shequn.communities.services import do_create_community
     from shequn.interactions.services import do_import
 
-    community = Community.objects.filter(slug=DEMO_COMMUNITY["slug"]).first()
-    if community is None:
-        community = do_create_community(**DEMO_COMMUNITY)
-    console.print(_("Importing the bundled sample into '%(slug)s' …") % {"slug": community.slug})
-    summary = do_import(
-        community,
-        SAMPLE_DIR / "history-meta-se",
-        format_name="stackexchange",
-        channel="history.meta.stackexchange.com",
-    )
-    print_summary(summary)
+    for profile, folder, format_name, channel in DEMO_COMMUNITIES:
+        community = Community.objects.filter(slug=profile["slug"]).first()
+        if community is None:
+            community = do_create_community(**profile)
+        console.print(
+            _("Importing the bundled sample into '%(slug)s' …") % {"slug": community.slug}
+        )
+        summary = do_import(
+            community, SAMPLE_DIR / folder, format_name=format_name, channel=channel
+        )
+        print_summary(summary)
     password = secrets.token_urlsafe(9)
     set_demo_operator(username="demo", password=password)
     _collect_static()

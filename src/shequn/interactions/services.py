@@ -13,6 +13,15 @@ from shequn.interactions.importers.pipeline import ImportPipeline, ImportSummary
 from shequn.members.mapping import do_load_identity_mapping
 
 
+class UnsupportedOption(ValueError):
+    """An option the chosen format does not take (e.g. a time zone for a format with offsets)."""
+
+    def __init__(self, format_name: str, options: list[str]) -> None:
+        super().__init__(format_name, options)
+        self.format_name = format_name
+        self.options = options
+
+
 def do_import(
     community: Community,
     path: Path | str,
@@ -23,6 +32,7 @@ def do_import(
     store_text: bool | None = None,
     progress: ProgressCallback | None = None,
     identity_map: Path | str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> ImportSummary:
     """Import one file or folder into ``community``: all of it, once, or nothing.
 
@@ -31,7 +41,11 @@ def do_import(
     """
     path = Path(path)
     name = format_name if format_name and format_name != "auto" else detect_format(path)
-    source = source_class(name)(path, channel=channel)
+    source_type = source_class(name)
+    unsupported = sorted(set(options or {}) - set(source_type.OPTIONS))
+    if unsupported:
+        raise UnsupportedOption(name, unsupported)
+    source = source_type(path, channel=channel, **(options or {}))
     with transaction.atomic():
         if identity_map is not None:
             do_load_identity_mapping(community, Path(identity_map), actor=actor)

@@ -16,6 +16,10 @@ FORMATS: dict[str, str] = {
     "stackexchange": "shequn.interactions.importers.stackexchange:StackExchangeSource",
     "csv": "shequn.interactions.importers.csv_format:CsvSource",
     "discord": "shequn.interactions.importers.discord:DiscordSource",
+    "qq": "shequn.interactions.importers.qq:QQTextSource",
+    "telegram": "shequn.interactions.importers.telegram:TelegramSource",
+    "slack": "shequn.interactions.importers.slack:SlackSource",
+    "whatsapp": "shequn.interactions.importers.whatsapp:WhatsAppSource",
 }
 
 

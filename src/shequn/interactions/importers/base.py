@@ -53,6 +53,8 @@ class Source(ABC):
 
     format_name: str = ""
     label: str | Promise = ""  # a gettext_lazy name shown to people
+    # Keyword options this format takes beyond ``channel`` (e.g. a time zone for local times).
+    OPTIONS: tuple[str, ...] = ()
 
     def __init__(self, path: Path | str, *, channel: str | None = None) -> None:
         self.path = Path(path)
@@ -69,13 +71,16 @@ class Source(ABC):
             return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
         return self.path.stat().st_size
 
-    def open_counted(self, path: Path) -> CountingReader:
-        """Open a file of this source so that its reading shows in ``progress()``."""
+    def open_counted(self, path: Path) -> io.BufferedReader:
+        """Open a file of this source so that its reading shows in ``progress()``.
+
+        Buffered: line iteration on the raw counter would read one byte per call.
+        """
         if self._readers:
             self._done_before += self._readers[-1].count
-        reader = CountingReader(path.open("rb"))
+        reader = CountingReader(path.open("rb", buffering=0))
         self._readers.append(reader)
-        return reader
+        return io.BufferedReader(reader, buffer_size=1 << 16)
 
     def progress(self) -> tuple[int, int]:
         current = self._readers[-1].count if self._readers else 0

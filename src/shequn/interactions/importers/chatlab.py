@@ -338,13 +338,16 @@ class ChatLabSource(Source):
                 % {"field": "timestamp", "value": repr(value)},
             ) from None
 
-    def _synthetic_id(self, sender: str, timestamp: Any, msg_type: int, content: str | None) -> str:
+    def _synthetic_id(
+        self, sender: str | None, timestamp: Any, msg_type: int, content: str | None
+    ) -> str:
         """A stable id for messages without ``platformMessageId``, so re-imports still dedupe.
 
         Identical messages in the same second are told apart by their order within that second.
         """
         digest = hashlib.blake2b(
-            f"{sender}\x1f{timestamp}\x1f{msg_type}\x1f{content or ''}".encode(), digest_size=12
+            f"{sender or ''}\x1f{timestamp}\x1f{msg_type}\x1f{content or ''}".encode(),
+            digest_size=12,
         ).hexdigest()
         run_timestamp, seen = self._hash_run
         if run_timestamp != timestamp:
@@ -357,17 +360,28 @@ class ChatLabSource(Source):
     def _message(self, obj: dict[str, Any], where: str) -> Iterator[EventRecord]:
         if not self._channel_key:
             raise ImportFormatError(self.path, where, _("a message before the header"))
-        sender = str(_require(obj, "sender", (str, int), self.path, where))
+        # Fast paths for well-formed records; _require explains what is wrong otherwise.
+        sender = obj.get("sender")
+        if type(sender) is not str:
+            sender = str(_require(obj, "sender", (str, int), self.path, where))
+        # Some tools write system messages with an empty sender: nobody in particular.
+        sender = sender or None
         account = obj.get("accountName")
-        if not isinstance(account, str):
+        if type(account) is not str:
             raise ImportFormatError(
                 self.path,
                 where,
                 _("field '%(field)s' must be a %(expected)s")
                 % {"field": "accountName", "expected": "str"},
             )
-        occurred = self._timestamp(obj, where)
-        msg_type = _require(obj, "type", int, self.path, where)
+        timestamp = obj.get("timestamp")
+        if type(timestamp) is int and 0 <= timestamp < MILLISECONDS_THRESHOLD:
+            occurred = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+        else:
+            occurred = self._timestamp(obj, where)
+        msg_type = obj.get("type")
+        if type(msg_type) is not int:
+            msg_type = _require(obj, "type", int, self.path, where)
         content = obj.get("content")
         if content is not None and not isinstance(content, str):
             raise ImportFormatError(
@@ -385,7 +399,7 @@ class ChatLabSource(Source):
         reply_to = str(reply_to) if reply_to not in (None, "") else None
         nickname = obj.get("groupNickname") or ""
         display = nickname or account
-        if display and display not in self._names:
+        if sender and display and display not in self._names:
             self._names[display] = sender
         self.counts["messages"] += 1
         channel = self._channel_key
@@ -408,7 +422,7 @@ class ChatLabSource(Source):
             actor_name=display,
             location=where,
         )
-        if content and "@" in content:
+        if sender and content and "@" in content:
             targets = []
             for name in MENTION.findall(content):
                 target = self._names.get(name)

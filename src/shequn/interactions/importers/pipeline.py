@@ -148,6 +148,24 @@ class _KnownIdentity:
     profile: dict[str, Any]
 
 
+def _strip_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strip_nul(v) for v in value]
+    return value
+
+
+def _attributes_json(attributes: dict[str, Any]) -> str:
+    """JSON text for the attributes column; PostgreSQL's JSON refuses NUL, so it is dropped."""
+    text = orjson.dumps(attributes).decode()
+    if "\\u0000" in text:
+        text = orjson.dumps(_strip_nul(attributes)).decode()
+    return text
+
+
 def _clean_name(name: str) -> str:
     """Names are shown, not matched: drop NUL (PostgreSQL refuses it) and fit the column."""
     return name.replace("\x00", "")[:255]
@@ -377,7 +395,40 @@ class ImportPipeline:
                 self._members_updated.add(known.member_id)
 
     def _accept_event(self, record: EventRecord) -> None:
-        state = self._channel(record.channel, record.location)
+        # The hot path: one call per event. Checks are cheap tests first; the slow path that
+        # builds the error message runs only for a bad record.
+        state = self._channels.get(record.channel) or self._channel(record.channel, record.location)
+        if record.kind not in VALID_KINDS or not record.source_id:
+            self._reject_event(record)
+        for value in (record.source_id, record.actor, record.target, record.parent, record.thread):
+            if value is not None and (len(value) > MAX_ID or "\x00" in value):
+                self._reject_event(record)
+        if record.occurred_at.utcoffset() is None:
+            self._reject_event(record)
+        known = state.known
+        actor = record.actor
+        if actor is not None and actor not in known:
+            self._pend_member(record.channel, actor, record.actor_name, record.location)
+        target = record.target
+        if target is not None and target not in known:
+            self._pend_member(record.channel, target, "", record.location)
+        self._events_read[record.channel] += 1
+        self._events.append((record, state))
+        if len(self._events) >= self.batch_size:
+            self._flush()
+
+    def _pend_member(self, channel: str, user_id: str, name: str, location: str) -> None:
+        key = (channel, user_id)
+        if key not in self._pending_members:
+            self._pending_members[key] = MemberRecord(
+                channel=channel,
+                platform_user_id=user_id,
+                display_name=name or user_id,
+                location=location,
+            )
+
+    def _reject_event(self, record: EventRecord) -> None:
+        """Raise the error that explains what is wrong with this event."""
         if record.kind not in VALID_KINDS:
             raise ImportFormatError(
                 self.source.path,
@@ -394,27 +445,11 @@ class ImportPipeline:
             (record.thread, THREAD_ID),
         ):
             self._check_id(value, what, record.location)
-        occurred = record.occurred_at
-        if occurred.tzinfo is None or occurred.utcoffset() is None:
-            raise ImportFormatError(
-                self.source.path,
-                record.location,
-                _("time %(time)s has no time zone") % {"time": occurred.isoformat()},
-            )
-        for puid, name in ((record.actor, record.actor_name), (record.target, "")):
-            if puid is not None and puid not in state.known:
-                key = (record.channel, puid)
-                if key not in self._pending_members:
-                    self._pending_members[key] = MemberRecord(
-                        channel=record.channel,
-                        platform_user_id=puid,
-                        display_name=name or puid,
-                        location=record.location,
-                    )
-        self._events_read[record.channel] += 1
-        self._events.append((record, state))
-        if len(self._events) >= self.batch_size:
-            self._flush()
+        raise ImportFormatError(
+            self.source.path,
+            record.location,
+            _("time %(time)s has no time zone") % {"time": record.occurred_at.isoformat()},
+        )
 
     def _flush(self) -> None:
         self._create_pending_members()
@@ -591,7 +626,7 @@ class ImportPipeline:
                     record.content_type,
                     length,
                     text if store_text else None,
-                    orjson.dumps(record.attributes).decode() if record.attributes else None,
+                    _attributes_json(record.attributes) if record.attributes else None,
                     run_id,
                     actor_identity,
                     target_identity,
@@ -606,27 +641,28 @@ class ImportPipeline:
         """
         table = InteractionEvent._meta.db_table
         kinds = ", ".join(f"'{kind}'" for kind in TARGETED_BY_PARENT)
-        parent = (
-            f"FROM {table} parent WHERE parent.channel_id = {table}.channel_id"
-            f" AND parent.source_id = {table}.parent_source_id"
-        )
+        # UPDATE … FROM (SQLite >= 3.33, PostgreSQL): one index lookup of the parent per row.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET"
-                f" target_identity_id = (SELECT parent.identity_id {parent}),"
-                f" target_member_id = (SELECT parent.member_id {parent}"
-                f"   AND ({table}.member_id IS NULL OR parent.member_id <> {table}.member_id))"
-                f" WHERE import_run_id = %s AND id > %s AND target_identity_id IS NULL"
-                f" AND parent_source_id IS NOT NULL AND kind IN ({kinds})",
+                f"UPDATE {table} SET target_identity_id = parent.identity_id,"
+                f" target_member_id = CASE WHEN {table}.member_id IS NULL"
+                f"   OR parent.member_id <> {table}.member_id THEN parent.member_id END"
+                f" FROM {table} AS parent"
+                f" WHERE parent.channel_id = {table}.channel_id"
+                f" AND parent.source_id = {table}.parent_source_id"
+                f" AND {table}.import_run_id = %s AND {table}.id > %s"
+                f" AND {table}.target_identity_id IS NULL"
+                f" AND {table}.parent_source_id IS NOT NULL AND {table}.kind IN ({kinds})",
                 [self._run.pk, self._after_event_id],
             )
 
     def _apply_membership_events(self) -> None:
         """Keep members' joined/left/muted times in step with their join, leave and mute events.
 
-        A leave after the latest join means the member left (the seed: no longer a member); a
-        join after it means they came back. Only members with such events in this import are
-        looked at, over their whole history.
+        Per account: a leave after its latest join means the account left. A member has left
+        (the seed: no longer a member) only when every account with join/leave history has left
+        — leaving one Slack channel is not leaving the community — and comes back with any later
+        join. Only members with such events in this import are looked at, over their history.
         """
         touched = (
             InteractionEvent.objects.filter(
@@ -638,34 +674,47 @@ class ImportPipeline:
             .values("member_id")
             .distinct()
         )
-        history: dict[int, dict[str, tuple[dt.datetime, dt.datetime]]] = {}
+        # member -> account -> kind -> (first, last)
+        history: dict[int, dict[int | None, dict[str, tuple[dt.datetime, dt.datetime]]]] = {}
         rows = (
             InteractionEvent.objects.filter(member_id__in=touched, kind__in=LIFECYCLE_KINDS)
-            .values_list("member_id", "kind")
+            .values_list("member_id", "identity_id", "kind")
             .annotate(first=Min("occurred_at"), last=Max("occurred_at"))
             .order_by()
         )
-        for member_id, kind, first, last in rows:
-            history.setdefault(member_id, {})[kind] = (first, last)
+        for member_id, identity_id, kind, first, last in rows:
+            history.setdefault(member_id, {}).setdefault(identity_id, {})[kind] = (first, last)
         if not history:
             return
         changed = []
         for member in Member.objects.filter(pk__in=history.keys()).only(
             "joined_at", "left_at", "muted_at"
         ):
-            kinds = history[member.pk]
             before = (member.joined_at, member.left_at, member.muted_at)
-            first_join, last_join = kinds.get(EventKind.JOIN, (None, None))
-            if first_join and (member.joined_at is None or first_join < member.joined_at):
-                member.joined_at = first_join
-            last_leave = kinds.get(EventKind.LEAVE, (None, None))[1]
-            if last_leave and (last_join is None or last_leave > last_join):
-                member.left_at = last_leave
-            elif last_join and member.left_at and last_join > member.left_at:
-                member.left_at = None
-            last_mute = kinds.get(EventKind.MUTE, (None, None))[1]
-            if last_mute and (last_join is None or last_mute > last_join):
-                member.muted_at = last_mute
+            accounts = history[member.pk].values()
+            joins = [kinds[EventKind.JOIN] for kinds in accounts if EventKind.JOIN in kinds]
+            if joins:
+                first_join = min(first for first, _last in joins)
+                if member.joined_at is None or first_join < member.joined_at:
+                    member.joined_at = first_join
+            leaves, still_in = [], False
+            for kinds in accounts:
+                last_join = kinds.get(EventKind.JOIN, (None, None))[1]
+                last_leave = kinds.get(EventKind.LEAVE, (None, None))[1]
+                if last_leave and (last_join is None or last_leave > last_join):
+                    leaves.append(last_leave)
+                elif last_join:
+                    still_in = True
+            if leaves and not still_in:
+                member.left_at = max(leaves)
+            elif still_in and member.left_at:
+                latest_join = max(last for _first, last in joins)
+                if latest_join > member.left_at:
+                    member.left_at = None
+            mutes = [kinds[EventKind.MUTE][1] for kinds in accounts if EventKind.MUTE in kinds]
+            latest_join = max((last for _first, last in joins), default=None)
+            if mutes and (latest_join is None or max(mutes) > latest_join):
+                member.muted_at = max(mutes)
             if (member.joined_at, member.left_at, member.muted_at) != before:
                 changed.append(member)
                 if member.pk not in self._created_member_ids:
