@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import zoneinfo
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator
@@ -64,6 +66,21 @@ class Source(ABC):
         self.counts: Counter[str] = Counter()
         self._readers: list[CountingReader] = []
         self._done_before = 0
+
+    def zone_option(self, value: str | dt.tzinfo | None, default: str) -> dt.tzinfo:
+        """The ``time_zone`` option of formats that write local clock times without an offset."""
+        if isinstance(value, dt.tzinfo):
+            return value
+        name = value or default
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ImportFormatError(
+                self.path,
+                "",
+                _("unknown time zone %(zone)s (use an IANA name such as %(example)s)")
+                % {"zone": repr(name), "example": "Asia/Shanghai"},
+            ) from None
 
     @cached_property
     def total_bytes(self) -> int:

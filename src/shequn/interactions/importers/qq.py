@@ -44,7 +44,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,16 +150,7 @@ class QQTextSource(Source):
         are not community conversations). Other options are accepted and ignored, so one set of
         options can be passed to every format."""
         super().__init__(path, channel=channel)
-        zone_name = time_zone or tz or DEFAULT_TIME_ZONE
-        try:
-            self.zone = zoneinfo.ZoneInfo(zone_name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ImportFormatError(
-                self.path,
-                "",
-                _("unknown time zone %(zone)s (use an IANA name such as %(example)s)")
-                % {"zone": repr(zone_name), "example": DEFAULT_TIME_ZONE},
-            ) from None
+        self.zone = self.zone_option(time_zone or tz, DEFAULT_TIME_ZONE)
         self.include_private = include_private
         self._line_label = ""
         # channel -> {name: user id}, and the longest name, for resolving @mentions and the

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -166,31 +165,19 @@ class _Chat:
         }
 
 
-def _zone(value: str | dt.tzinfo | None, path: Path) -> dt.tzinfo:
-    if value is None:
-        return dt.UTC
-    if isinstance(value, dt.tzinfo):
-        return value
-    try:
-        return zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ImportFormatError(
-            path, "", _("%(value)s is not a known time zone.") % {"value": value}
-        ) from None
-
-
 def _type_name(value: Any) -> str:
     return "missing" if value is None else f"{type(value).__name__} {value!r}"
 
 
 class TelegramSource(Source):
-    OPTIONS = ("time_zone",)
     """Reads a Telegram Desktop JSON export; see the module docstring for the mapping.
 
     Options: ``tz`` (a zone name or tzinfo) is the zone of the wall-clock ``date`` fields used
     when ``date_unixtime`` is absent (exports by older tdesktop versions); default UTC. Other
     options are accepted and ignored, so one set of options can be passed to every source.
     """
+
+    OPTIONS = ("time_zone",)
 
     format_name = "telegram"
     label = gettext_lazy("Telegram Desktop export (JSON)")
@@ -214,7 +201,7 @@ class TelegramSource(Source):
                 _("no %(file)s in this folder; name the export's %(file)s itself")
                 % {"file": RESULT_FILE},
             )
-        self.tz = _zone(time_zone or tz, self.path)
+        self.tz = self.zone_option(time_zone or tz, "UTC")
         self._self_id = ""  # the exporter, from personal_information
         self._self_handle = ""
         self._handles: dict[str, str] = {}  # lower-case username -> member id

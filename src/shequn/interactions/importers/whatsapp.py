@@ -20,7 +20,6 @@ import io
 import re
 import zipfile
 import zlib
-import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -423,16 +422,7 @@ class WhatsAppSource(Source):
         to every format.
         """
         super().__init__(path, channel=channel)
-        zone_name = time_zone or tz or "UTC"
-        try:
-            self.time_zone = zoneinfo.ZoneInfo(zone_name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ImportFormatError(
-                self.path,
-                "",
-                _("unknown time zone %(zone)s (use an IANA name such as %(example)s)")
-                % {"zone": repr(zone_name), "example": "Asia/Shanghai"},
-            ) from None
+        self.time_zone = self.zone_option(time_zone or tz, "UTC")
         self.date_order_option = None
         if date_order and date_order.lower() != "auto":
             if date_order.upper() not in ORDERS:
