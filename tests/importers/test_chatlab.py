@@ -406,3 +406,23 @@ def test_a_message_with_an_empty_sender_belongs_to_nobody(community, write_chatl
     summary = do_import(community, write_chatlab([system, *MESSAGES[:1]], MEMBERS[:1]))
     assert summary.members_new == 1
     assert InteractionEvent.objects.get(kind="system").member is None
+
+
+def test_a_reply_imported_before_its_parent_finds_it_later(community, write_chatlab):
+    reply = {
+        "platformMessageId": "r1",
+        "sender": "u2",
+        "accountName": "李四",
+        "timestamp": T0 + 5,
+        "type": 25,
+        "content": "agreed",
+        "replyToMessageId": "m1",
+    }
+    do_import(community, write_chatlab([reply], MEMBERS[:2], name="later-part"))
+    assert InteractionEvent.objects.get(source_id="r1").target_member is None
+
+    do_import(community, write_chatlab(MESSAGES[:1], MEMBERS[:1], name="earlier-part"))
+
+    founder = Member.objects.get(identities__platform_user_id="u1")
+    assert InteractionEvent.objects.get(source_id="r1").target_member == founder
+    assert MemberDailyRollup.objects.get(member=founder).replies_received == 1

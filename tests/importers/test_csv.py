@@ -55,8 +55,17 @@ def snapshot() -> dict[str, int]:
 def rollup(member: Member, day: str) -> dict[str, int]:
     row = MemberDailyRollup.objects.get(member=member, day=dt.date.fromisoformat(day))
     counters = (
-        "messages", "characters", "replies_given", "replies_received", "mentions_given",
-        "mentions_received", "reactions_given", "reactions_received", "joins", "leaves", "mutes",
+        "messages",
+        "characters",
+        "replies_given",
+        "replies_received",
+        "mentions_given",
+        "mentions_received",
+        "reactions_given",
+        "reactions_received",
+        "joins",
+        "leaves",
+        "mutes",
     )
     return {name: getattr(row, name) for name in counters if getattr(row, name)}
 
@@ -71,8 +80,15 @@ def test_valid_file_imports_every_kind(community, tmp_path):
     assert summary.events_added == 8
     assert summary.members_new == 5
     assert summary.source_counts == {
-        "channels": 1, "members": 5, "rows": 8, "message": 2, "reply": 2, "mention": 1,
-        "reaction": 1, "join": 1, "leave": 1,
+        "channels": 1,
+        "members": 5,
+        "rows": 8,
+        "message": 2,
+        "reply": 2,
+        "mention": 1,
+        "reaction": 1,
+        "join": 1,
+        "leave": 1,
     }
     channel = Channel.objects.get(community=community)
     assert (channel.platform, channel.external_id) == ("csv", "wechat-group")
@@ -87,8 +103,14 @@ def test_valid_file_imports_every_kind(community, tmp_path):
 
     events = {e.source_id: e for e in InteractionEvent.objects.all()}
     assert {sid: e.kind for sid, e in events.items()} == {
-        "m1": "message", "m2": "reply", "m3": "mention", "m4": "reaction", "j1": "join",
-        "m5": "reply", "l1": "leave", "x1": "message",
+        "m1": "message",
+        "m2": "reply",
+        "m3": "mention",
+        "m4": "reaction",
+        "j1": "join",
+        "m5": "reply",
+        "l1": "leave",
+        "x1": "message",
     }
     # Replies and reactions point at the author of what they answer.
     assert events["m2"].target_member == members["u1"]
@@ -109,14 +131,22 @@ def test_valid_file_imports_every_kind(community, tmp_path):
     assert events["m1"].text_length == 3
 
     assert rollup(members["u1"], "2024-03-01") == {
-        "messages": 1, "characters": 3, "replies_received": 1, "mentions_received": 1,
+        "messages": 1,
+        "characters": 3,
+        "replies_received": 1,
+        "mentions_received": 1,
         "reactions_received": 1,
     }
     assert rollup(members["u1"], "2024-03-02") == {
-        "messages": 1, "characters": len(MULTILINE_TEXT), "replies_given": 1,
+        "messages": 1,
+        "characters": len(MULTILINE_TEXT),
+        "replies_given": 1,
     }
     assert rollup(members["u2"], "2024-03-01") == {
-        "messages": 1, "characters": 2, "replies_given": 1, "reactions_given": 1,
+        "messages": 1,
+        "characters": 2,
+        "replies_given": 1,
+        "reactions_given": 1,
     }
     assert rollup(members["u3"], "2024-03-01") == {"mentions_given": 1}
     assert rollup(members["u3"], "2024-03-02") == {"replies_received": 1}
@@ -141,8 +171,13 @@ def test_reimport_adds_nothing(community, tmp_path):
     assert again.members_new == 0
     after = snapshot()
     assert after["interactions.ImportRun"] == before["interactions.ImportRun"] + 1
-    for label in ("members.Member", "members.Identity", "communities.Channel",
-                  "interactions.InteractionEvent", "interactions.MemberDailyRollup"):
+    for label in (
+        "members.Member",
+        "members.Identity",
+        "communities.Channel",
+        "interactions.InteractionEvent",
+        "interactions.MemberDailyRollup",
+    ):
         assert after[label] == before[label]
     assert list(MemberDailyRollup.objects.order_by("id").values()) == rollups
 
@@ -223,11 +258,13 @@ GOOD_ROWS = (
 MALFORMED = {
     "bad time": (
         HEADER + GOOD_ROWS + "g3,u3,Cy,2024-13-45T09:00:00+08:00,message,hi,,,,\n",
-        "line 4", "time '2024-13-45T09:00:00+08:00' is not ISO 8601",
+        "line 4",
+        "time '2024-13-45T09:00:00+08:00' is not ISO 8601",
     ),
     "naive time": (
         HEADER + GOOD_ROWS + "g3,u3,Cy,2024-03-01 09:00:00,message,hi,,,,\n",
-        "line 4", "has no UTC offset",
+        "line 4",
+        "has no UTC offset",
     ),
     "unknown kind": (
         HEADER + GOOD_ROWS + "g3,u3,Cy,1709257000,like,hi,,,,\n",
@@ -236,58 +273,74 @@ MALFORMED = {
     ),
     "empty member id": (
         HEADER + GOOD_ROWS + "g3,,Cy,1709257000,message,hi,,,,\n",
-        "line 4", "member_id is empty",
+        "line 4",
+        "member_id is empty",
     ),
     "empty time": (
         HEADER + GOOD_ROWS + "g3,u3,Cy,,message,hi,,,,\n",
-        "line 4", "time is empty",
+        "line 4",
+        "time is empty",
     ),
     "unknown role": (
         HEADER + GOOD_ROWS + "g3,u3,Cy,1709257000,message,hi,,,,admin\n",
-        "line 4", "unknown role 'admin'",
+        "line 4",
+        "unknown role 'admin'",
     ),
     "too few fields": (
         HEADER + GOOD_ROWS + "g3,u3,Cy,1709257000,message,hi\n",
-        "line 4", "expected 10 fields like the header, found 6",
+        "line 4",
+        "expected 10 fields like the header, found 6",
     ),
     "too many fields": (
         HEADER + GOOD_ROWS + "g3,u3,Cy,1709257000,message,hi, there,,,,\n",
-        "line 4", "expected 10 fields like the header, found 11",
+        "line 4",
+        "expected 10 fields like the header, found 11",
     ),
     "error after a multi-line row": (
         HEADER + GOOD_ROWS + 'g3,u3,Cy,1709257000,message,"two\nlines",,,,\n'
         "g4,u3,Cy,yesterday,message,hi,,,,\n",
-        "line 6", "time 'yesterday' is not ISO 8601",
+        "line 6",
+        "time 'yesterday' is not ISO 8601",
     ),
     "quote left open": (
         HEADER + GOOD_ROWS + 'g3,u3,Cy,1709257000,message,"never closed,,,,\n',
-        "line 4", "malformed CSV",
+        "line 4",
+        "malformed CSV",
     ),
     "bad quoting": (
         HEADER + GOOD_ROWS + 'g3,u3,Cy,1709257000,message,"quoted"tail,,,,\n',
-        "line 4", "malformed CSV",
+        "line 4",
+        "malformed CSV",
     ),
     "missing required column": (
         "message_id,member_id,text\nm1,u1,hi\n",
-        "line 1", "missing required column time",
+        "line 1",
+        "missing required column time",
     ),
     "unknown column": (
         "messsage_id,member_id,time\nm1,u1,1709257000\n",
-        "line 1", "unknown column 'messsage_id' (known columns: message_id, member_id,",
+        "line 1",
+        "unknown column 'messsage_id' (known columns: message_id, member_id,",
     ),
     "duplicate column": (
         "member_id,time,Time\nu1,1709257000,1709257000\n",
-        "line 1", "column time appears more than once",
+        "line 1",
+        "column time appears more than once",
     ),
     "unnamed column": (
         "member_id,time,\nu1,1709257000,\n",
-        "line 1", "column 3 of the header has no name",
+        "line 1",
+        "column 3 of the header has no name",
     ),
     "empty file": ("", "line 1", "the file is empty"),
     "invalid UTF-8": (
-        HEADER.encode() + GOOD_ROWS.encode() + b"g3,u3,Cy,1709257000,message,"
-        + "中文".encode("gbk") + b",,,,\n",
-        "line 4", "not valid UTF-8",
+        HEADER.encode()
+        + GOOD_ROWS.encode()
+        + b"g3,u3,Cy,1709257000,message,"
+        + "中文".encode("gbk")
+        + b",,,,\n",
+        "line 4",
+        "not valid UTF-8",
     ),
 }
 
@@ -319,7 +372,8 @@ def test_invalid_utf8_deep_in_a_large_file_changes_nothing(community, tmp_path, 
         f"m{n},u{n % 7},名字{n % 7},{1709257000 + n},message,第{n}条消息\n" for n in range(2000)
     )
     content = (
-        b"message_id,member_id,member_name,time,kind,text\n" + good.encode()
+        b"message_id,member_id,member_name,time,kind,text\n"
+        + good.encode()
         + b"bad,u1,x,1709260000,message,\xff\xfe\n"
     )
     path = write(tmp_path, "big.csv", content)

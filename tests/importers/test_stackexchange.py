@@ -44,59 +44,169 @@ def write_dump(folder: Path, **files: list[dict[str, Any]] | str) -> Path:
 
 
 USERS = [
-    {"Id": -1, "Reputation": 1, "CreationDate": "2021-04-01T00:00:00.000",
-     "DisplayName": "Community",
-     "AboutMe": "<p>I'm not really a person.</p>", "AccountId": -1},
-    {"Id": 1, "Reputation": 101, "CreationDate": "2021-04-27T15:06:44.553", "DisplayName": "Alice",
-     "LastAccessDate": "2021-12-01T10:00:00.000", "WebsiteUrl": "https://alice.example",
-     "Location": "Lisbon", "AboutMe": "<p>long text that is not kept</p>", "Views": 7,
-     "UpVotes": 3, "DownVotes": 1, "AccountId": 1001},
+    {
+        "Id": -1,
+        "Reputation": 1,
+        "CreationDate": "2021-04-01T00:00:00.000",
+        "DisplayName": "Community",
+        "AboutMe": "<p>I'm not really a person.</p>",
+        "AccountId": -1,
+    },
+    {
+        "Id": 1,
+        "Reputation": 101,
+        "CreationDate": "2021-04-27T15:06:44.553",
+        "DisplayName": "Alice",
+        "LastAccessDate": "2021-12-01T10:00:00.000",
+        "WebsiteUrl": "https://alice.example",
+        "Location": "Lisbon",
+        "AboutMe": "<p>long text that is not kept</p>",
+        "Views": 7,
+        "UpVotes": 3,
+        "DownVotes": 1,
+        "AccountId": 1001,
+    },
     {"Id": 2, "Reputation": 15, "CreationDate": "2021-04-28T08:00:00.000", "DisplayName": "Bob"},
     {"Id": 3, "Reputation": 1, "CreationDate": "2021-04-29T08:00:00.000", "DisplayName": "Carol"},
 ]
 QUESTION_BODY = "<p>How do I <b>stream</b> a big XML file?</p>\n"
 POSTS = [
-    {"Id": 10, "PostTypeId": 1, "AcceptedAnswerId": 11, "CreationDate": "2021-05-01T09:00:00.000",
-     "Score": 5, "ViewCount": 42, "Body": QUESTION_BODY, "OwnerUserId": 1,
-     "Title": "Streaming XML", "Tags": "<python><xml>", "AnswerCount": 3},
-    {"Id": 11, "PostTypeId": 2, "ParentId": 10, "CreationDate": "2021-05-01T10:00:00.000",
-     "Score": 3, "Body": "<p>Use iterparse.</p>", "OwnerUserId": 2},
-    {"Id": 12, "PostTypeId": 2, "ParentId": 10, "CreationDate": "2021-05-01T11:00:00.000",
-     "Score": 0, "Body": "<p>Me too</p>", "OwnerDisplayName": "Ghost"},
-    {"Id": 13, "PostTypeId": 1, "CreationDate": "2021-05-02T09:00:00.000", "Score": -1,
-     "Body": "<p>Who wrote this?</p>", "Title": "Orphan", "Tags": "|misc|"},
-    {"Id": 14, "PostTypeId": 5, "CreationDate": "2021-05-02T09:30:00.000", "Score": 0, "Body": "",
-     "OwnerUserId": -1, "CommunityOwnedDate": "2021-05-02T09:30:00.000"},
-    {"Id": 15, "PostTypeId": 2, "ParentId": 99, "CreationDate": "2021-05-03T09:00:00.000",
-     "Score": 1, "Body": "<p>An answer to a deleted question</p>", "OwnerUserId": 3},
-    {"Id": 16, "PostTypeId": 1, "CreationDate": "2021-05-04T09:00:00.000", "Score": 0,
-     "Body": "<p>From a deleted account</p>", "OwnerUserId": 9, "OwnerDisplayName": "user9",
-     "Title": "Deleted", "Tags": "<misc>", "ClosedDate": "2021-05-05T00:00:00.000"},
+    {
+        "Id": 10,
+        "PostTypeId": 1,
+        "AcceptedAnswerId": 11,
+        "CreationDate": "2021-05-01T09:00:00.000",
+        "Score": 5,
+        "ViewCount": 42,
+        "Body": QUESTION_BODY,
+        "OwnerUserId": 1,
+        "Title": "Streaming XML",
+        "Tags": "<python><xml>",
+        "AnswerCount": 3,
+    },
+    {
+        "Id": 11,
+        "PostTypeId": 2,
+        "ParentId": 10,
+        "CreationDate": "2021-05-01T10:00:00.000",
+        "Score": 3,
+        "Body": "<p>Use iterparse.</p>",
+        "OwnerUserId": 2,
+    },
+    {
+        "Id": 12,
+        "PostTypeId": 2,
+        "ParentId": 10,
+        "CreationDate": "2021-05-01T11:00:00.000",
+        "Score": 0,
+        "Body": "<p>Me too</p>",
+        "OwnerDisplayName": "Ghost",
+    },
+    {
+        "Id": 13,
+        "PostTypeId": 1,
+        "CreationDate": "2021-05-02T09:00:00.000",
+        "Score": -1,
+        "Body": "<p>Who wrote this?</p>",
+        "Title": "Orphan",
+        "Tags": "|misc|",
+    },
+    {
+        "Id": 14,
+        "PostTypeId": 5,
+        "CreationDate": "2021-05-02T09:30:00.000",
+        "Score": 0,
+        "Body": "",
+        "OwnerUserId": -1,
+        "CommunityOwnedDate": "2021-05-02T09:30:00.000",
+    },
+    {
+        "Id": 15,
+        "PostTypeId": 2,
+        "ParentId": 99,
+        "CreationDate": "2021-05-03T09:00:00.000",
+        "Score": 1,
+        "Body": "<p>An answer to a deleted question</p>",
+        "OwnerUserId": 3,
+    },
+    {
+        "Id": 16,
+        "PostTypeId": 1,
+        "CreationDate": "2021-05-04T09:00:00.000",
+        "Score": 0,
+        "Body": "<p>From a deleted account</p>",
+        "OwnerUserId": 9,
+        "OwnerDisplayName": "user9",
+        "Title": "Deleted",
+        "Tags": "<misc>",
+        "ClosedDate": "2021-05-05T00:00:00.000",
+    },
 ]
 COMMENTS = [
-    {"Id": 100, "PostId": 11, "Score": 2, "Text": "Thanks, that works!",
-     "CreationDate": "2021-05-01T12:00:00.000", "UserId": 1},
-    {"Id": 101, "PostId": 10, "Score": 0, "Text": "Good question",
-     "CreationDate": "2021-05-01T13:00:00.000", "UserDisplayName": "Ghost"},
-    {"Id": 102, "PostId": 50, "Score": 0, "Text": "On a deleted post",
-     "CreationDate": "2021-05-01T14:00:00.000", "UserId": 3},
+    {
+        "Id": 100,
+        "PostId": 11,
+        "Score": 2,
+        "Text": "Thanks, that works!",
+        "CreationDate": "2021-05-01T12:00:00.000",
+        "UserId": 1,
+    },
+    {
+        "Id": 101,
+        "PostId": 10,
+        "Score": 0,
+        "Text": "Good question",
+        "CreationDate": "2021-05-01T13:00:00.000",
+        "UserDisplayName": "Ghost",
+    },
+    {
+        "Id": 102,
+        "PostId": 50,
+        "Score": 0,
+        "Text": "On a deleted post",
+        "CreationDate": "2021-05-01T14:00:00.000",
+        "UserId": 3,
+    },
 ]
 VOTES = [
     {"Id": 1000, "PostId": 10, "VoteTypeId": 2, "CreationDate": "2021-05-01T00:00:00.000"},
     {"Id": 1001, "PostId": 11, "VoteTypeId": 1, "CreationDate": "2021-05-01T00:00:00.000"},
     {"Id": 1002, "PostId": 999, "VoteTypeId": 3, "CreationDate": "2021-05-01T00:00:00.000"},
-    {"Id": 1003, "PostId": 10, "VoteTypeId": 8, "UserId": 3, "CreationDate": "2021-05-02",
-     "BountyAmount": 50},
-    {"Id": 1004, "PostId": 11, "VoteTypeId": 5, "UserId": 1,
-     "CreationDate": "2021-05-02T00:00:00.000"},
+    {
+        "Id": 1003,
+        "PostId": 10,
+        "VoteTypeId": 8,
+        "UserId": 3,
+        "CreationDate": "2021-05-02",
+        "BountyAmount": 50,
+    },
+    {
+        "Id": 1004,
+        "PostId": 11,
+        "VoteTypeId": 5,
+        "UserId": 1,
+        "CreationDate": "2021-05-02T00:00:00.000",
+    },
     {"Id": 1005, "PostId": 10, "VoteTypeId": 10, "CreationDate": "2021-05-03T00:00:00.000"},
     {"Id": 1006, "PostId": 10, "VoteTypeId": 99, "CreationDate": "2021-05-03T00:00:00.000"},
 ]
 BADGES = [
-    {"Id": 1, "UserId": 1, "Name": "Student", "Date": "2021-05-01T09:05:00.000", "Class": 3,
-     "TagBased": "False"},
-    {"Id": 2, "UserId": 2, "Name": "python", "Date": "2021-05-06T09:05:00.000", "Class": 2,
-     "TagBased": "True"},
+    {
+        "Id": 1,
+        "UserId": 1,
+        "Name": "Student",
+        "Date": "2021-05-01T09:05:00.000",
+        "Class": 3,
+        "TagBased": "False",
+    },
+    {
+        "Id": 2,
+        "UserId": 2,
+        "Name": "python",
+        "Date": "2021-05-06T09:05:00.000",
+        "Class": 2,
+        "TagBased": "True",
+    },
 ]
 
 
@@ -104,7 +214,11 @@ BADGES = [
 def small_dump(tmp_path: Path) -> Path:
     return write_dump(
         tmp_path / "tiny.stackexchange.com",
-        Users=USERS, Posts=POSTS, Comments=COMMENTS, Votes=VOTES, Badges=BADGES,
+        Users=USERS,
+        Posts=POSTS,
+        Comments=COMMENTS,
+        Votes=VOTES,
+        Badges=BADGES,
     )
 
 
@@ -126,15 +240,26 @@ def test_small_dump_maps_users_posts_comments_votes_and_badges(community, small_
     summary = do_import(community, small_dump, format_name="stackexchange")
 
     assert summary.source_counts == {
-        "users": 4, "posts": 7, "questions": 3, "answers": 3, "other_posts": 1,
-        "comments": 3, "votes": 7, "badges": 2,
+        "users": 4,
+        "posts": 7,
+        "questions": 3,
+        "answers": 3,
+        "other_posts": 1,
+        "comments": 3,
+        "votes": 7,
+        "badges": 2,
     }
     assert summary.events_read == summary.events_added == 4 + 7 + 3 + 7 + 2
     channel = Channel.objects.get(community=community)
     assert (channel.platform, channel.external_id) == ("stackexchange", "tiny.stackexchange.com")
     assert channel.name == "Tiny Stack Exchange"
     assert summary.channels["tiny.stackexchange.com"].added_by_kind == {
-        "join": 4, "message": 4, "reply": 6, "reaction": 5, "moderation": 2, "badge": 2,
+        "join": 4,
+        "message": 4,
+        "reply": 6,
+        "reaction": 5,
+        "moderation": 2,
+        "badge": 2,
     }
     # Four users, the name-only "Ghost" and the deleted account 9 that still owns a post.
     assert summary.members_new == 6
@@ -147,8 +272,13 @@ def test_small_dump_maps_users_posts_comments_votes_and_badges(community, small_
     assert alice.joined_at == dt.datetime(2021, 4, 27, 15, 6, 44, 553000, tzinfo=UTC)
     profile = Identity.objects.get(channel=channel, platform_user_id="1").profile
     assert profile == {
-        "reputation": 101, "account_id": 1001, "up_votes": 3, "down_votes": 1, "views": 7,
-        "location": "Lisbon", "website": "https://alice.example",
+        "reputation": 101,
+        "account_id": 1001,
+        "up_votes": 3,
+        "down_votes": 1,
+        "views": 7,
+        "location": "Lisbon",
+        "website": "https://alice.example",
         "last_access": "2021-12-01T10:00:00+00:00",
     }
 
@@ -158,20 +288,28 @@ def test_small_dump_maps_users_posts_comments_votes_and_badges(community, small_
 
     question = by_id["post:10"]
     assert (question.kind, question.member, question.thread_source_id) == (
-        EventKind.MESSAGE, alice, "post:10"
+        EventKind.MESSAGE,
+        alice,
+        "post:10",
     )
     assert question.content_type == "question"
     assert question.text == QUESTION_BODY and question.text_length == len(QUESTION_BODY)
     assert question.attributes == {
-        "post_type": "question", "score": 5, "title": "Streaming XML", "tags": ["python", "xml"],
-        "accepted_answer": 11, "views": 42,
+        "post_type": "question",
+        "score": 5,
+        "title": "Streaming XML",
+        "tags": ["python", "xml"],
+        "accepted_answer": 11,
+        "views": 42,
     }
     assert by_id["post:13"].member is None
     assert by_id["post:13"].attributes["tags"] == ["misc"]
     assert by_id["post:16"].attributes["closed"] is True
     tag_wiki = by_id["post:14"]
     assert (tag_wiki.kind, tag_wiki.content_type, tag_wiki.member) == (
-        EventKind.MESSAGE, "tag_wiki", community_bot
+        EventKind.MESSAGE,
+        "tag_wiki",
+        community_bot,
     )
     assert tag_wiki.attributes == {"post_type": "tag_wiki", "score": 0, "community_wiki": True}
 
@@ -194,7 +332,10 @@ def test_small_dump_maps_users_posts_comments_votes_and_badges(community, small_
 
     up = by_id["vote:1000"]
     assert (up.kind, up.member, up.target_member, up.attributes) == (
-        EventKind.REACTION, None, alice, {"vote": "up"}
+        EventKind.REACTION,
+        None,
+        alice,
+        {"vote": "up"},
     )
     assert up.occurred_at == dt.datetime(2021, 5, 1, tzinfo=UTC)
     accept, down = by_id["vote:1001"], by_id["vote:1002"]
@@ -208,7 +349,9 @@ def test_small_dump_maps_users_posts_comments_votes_and_badges(community, small_
     assert (favorite.member, favorite.attributes) == (alice, {"vote": "favorite"})
     deletion = by_id["vote:1005"]
     assert (deletion.kind, deletion.attributes, deletion.target_member) == (
-        EventKind.MODERATION, {"vote": "deletion"}, None
+        EventKind.MODERATION,
+        {"vote": "deletion"},
+        None,
     )
     assert by_id["vote:1006"].attributes == {"vote": "type_99"}
 
@@ -236,8 +379,13 @@ def test_reimport_adds_nothing(community, small_dump):
     assert summary.duplicates_skipped == summary.events_read == 23
     assert summary.members_new == 0
     assert after["interactions.ImportRun"] == before["interactions.ImportRun"] + 1
-    for label in ("members.Member", "members.Identity", "interactions.InteractionEvent",
-                  "interactions.MemberDailyRollup", "communities.Channel"):
+    for label in (
+        "members.Member",
+        "members.Identity",
+        "interactions.InteractionEvent",
+        "interactions.MemberDailyRollup",
+        "communities.Channel",
+    ):
         assert after[label] == before[label], label
 
 
@@ -259,7 +407,11 @@ def test_optional_files_may_be_missing(community, tmp_path):
     folder = write_dump(tmp_path / "site", Users=USERS, Posts=POSTS)
     summary = do_import(community, folder, format_name="stackexchange")
     assert summary.source_counts == {
-        "users": 4, "posts": 7, "questions": 3, "answers": 3, "other_posts": 1,
+        "users": 4,
+        "posts": 7,
+        "questions": 3,
+        "answers": 3,
+        "other_posts": 1,
     }
     assert summary.events_added == 4 + 7
 
@@ -291,8 +443,14 @@ def test_malformed_xml_names_file_and_row_and_changes_nothing(community, tmp_pat
 def test_bad_date_names_file_row_id_and_field(community, tmp_path):
     comments = [dict(COMMENTS[0]), {**COMMENTS[1], "CreationDate": "yesterday"}]
     folder = write_dump(tmp_path / "site", Users=USERS, Posts=POSTS, Comments=comments)
-    error = assert_rejected(community, folder, "Comments.xml", "Comments.xml row 2 (Id 101)",
-                            "'CreationDate'", "'yesterday'")
+    error = assert_rejected(
+        community,
+        folder,
+        "Comments.xml",
+        "Comments.xml row 2 (Id 101)",
+        "'CreationDate'",
+        "'yesterday'",
+    )
     assert error.path.endswith("Comments.xml")
     assert InteractionEvent.objects.count() == 0
 
@@ -301,20 +459,35 @@ def test_bad_date_names_file_row_id_and_field(community, tmp_path):
 @pytest.mark.parametrize(
     ("files", "fragments"),
     [
-        ({"Votes": [{**VOTES[0], "VoteTypeId": "up"}]},
-         ("Votes.xml row 1 (Id 1000)", "'VoteTypeId' must be an integer", "'up'")),
-        ({"Badges": [BADGES[0], {k: v for k, v in BADGES[1].items() if k != "Id"}]},
-         ("Badges.xml row 2", "'Id' is missing")),
-        ({"Users": [*USERS, {"Id": 4, "DisplayName": "Dan"}]},
-         ("Users.xml row 5 (Id 4)", "'CreationDate' is missing")),
-        ({"Posts": [*POSTS, {"Id": 20, "PostTypeId": 2, "CreationDate": "2021-05-01T09:00:00"}]},
-         ("Posts.xml row 8 (Id 20)", "'ParentId' is missing")),
+        (
+            {"Votes": [{**VOTES[0], "VoteTypeId": "up"}]},
+            ("Votes.xml row 1 (Id 1000)", "'VoteTypeId' must be an integer", "'up'"),
+        ),
+        (
+            {"Badges": [BADGES[0], {k: v for k, v in BADGES[1].items() if k != "Id"}]},
+            ("Badges.xml row 2", "'Id' is missing"),
+        ),
+        (
+            {"Users": [*USERS, {"Id": 4, "DisplayName": "Dan"}]},
+            ("Users.xml row 5 (Id 4)", "'CreationDate' is missing"),
+        ),
+        (
+            {"Posts": [*POSTS, {"Id": 20, "PostTypeId": 2, "CreationDate": "2021-05-01T09:00:00"}]},
+            ("Posts.xml row 8 (Id 20)", "'ParentId' is missing"),
+        ),
         ({"Badges": [{**BADGES[0], "TagBased": "maybe"}]}, ("Badges.xml row 1 (Id 1)", "TagBased")),
         ({"Users": dump_xml("posts", POSTS)}, ("Users.xml row 1", "<users>", "<posts>")),
         ({"Comments": ""}, ("Comments.xml row 1", "malformed XML")),
     ],
-    ids=["bad-integer", "missing-id", "missing-date", "answer-without-parent", "bad-flag",
-         "wrong-file", "empty-file"],
+    ids=[
+        "bad-integer",
+        "missing-id",
+        "missing-date",
+        "answer-without-parent",
+        "bad-flag",
+        "wrong-file",
+        "empty-file",
+    ],
 )
 def test_bad_rows_are_rejected_with_file_row_and_problem(community, tmp_path, files, fragments):
     dump: dict[str, Any] = {"Users": USERS, "Posts": POSTS, **files}
@@ -446,12 +619,20 @@ def test_history_meta_imports_completely(community):
     summary = do_import(community, HISTORY_META, format_name="stackexchange")
     # The row counts of SOURCE.md.
     assert summary.source_counts == {
-        "users": 2_295, "posts": 1_657, "questions": 556, "answers": 1_095, "other_posts": 6,
-        "comments": 3_454, "badges": 4_931,
+        "users": 2_295,
+        "posts": 1_657,
+        "questions": 556,
+        "answers": 1_095,
+        "other_posts": 6,
+        "comments": 3_454,
+        "badges": 4_931,
     }
     checked = check_real_dump(community, HISTORY_META, summary)
     assert checked["kinds"] == {
-        "join": 2_295, "message": 556 + 6, "reply": 1_095 + 3_454, "badge": 4_931,
+        "join": 2_295,
+        "message": 556 + 6,
+        "reply": 1_095 + 3_454,
+        "badge": 4_931,
     }
     assert summary.events_added == 2_295 + 1_657 + 3_454 + 4_931
 
@@ -464,15 +645,23 @@ def test_history_meta_imports_completely(community):
 def test_cardano_imports_completely_with_votes(community):
     summary = do_import(community, CARDANO, format_name="stackexchange")
     assert summary.source_counts == {
-        "users": 3_988, "posts": 2_630, "questions": 1_042, "answers": 1_496, "other_posts": 92,
-        "comments": 1_829, "votes": 9_147, "badges": 4_467,
+        "users": 3_988,
+        "posts": 2_630,
+        "questions": 1_042,
+        "answers": 1_496,
+        "other_posts": 92,
+        "comments": 1_829,
+        "votes": 9_147,
+        "badges": 4_467,
     }
     checked = check_real_dump(community, CARDANO, summary)
     # SOURCE.md: accept 460, up 7,604, down 268, favourite 291, bounty 6 + 6 are reactions;
     # deletion 123, undeletion 7, moderator review 86, approved edit 294, offensive 1 and spam 1
     # are moderation.
     assert checked["kinds"] == {
-        "join": 3_988, "message": 1_042 + 43 + 43 + 6, "reply": 1_496 + 1_829,
+        "join": 3_988,
+        "message": 1_042 + 43 + 43 + 6,
+        "reply": 1_496 + 1_829,
         "reaction": 460 + 7_604 + 268 + 291 + 6 + 6,
         "moderation": 123 + 7 + 86 + 294 + 1 + 1,
         "badge": 4_467,
@@ -480,8 +669,14 @@ def test_cardano_imports_completely_with_votes(community):
     channel, owners, identities = checked["channel"], checked["owners"], checked["identities"]
     moderation = InteractionEvent.objects.filter(channel=channel, kind=EventKind.MODERATION)
     names = Counter(e["vote"] for e in moderation.values_list("attributes", flat=True))
-    assert names == {"deletion": 123, "undeletion": 7, "moderator_review": 86,
-                     "approve_edit_suggestion": 294, "offensive": 1, "spam": 1}
+    assert names == {
+        "deletion": 123,
+        "undeletion": 7,
+        "moderator_review": 86,
+        "approve_edit_suggestion": 294,
+        "offensive": 1,
+        "spam": 1,
+    }
 
     votes = xml_rows(CARDANO / "Votes.xml")
     assert sum(1 for row in votes if row["PostId"] not in owners) == 345  # as SOURCE.md says

@@ -185,6 +185,13 @@ class InteractionEvent(models.Model):
             models.Index(fields=["community", "occurred_at"], name="event_community_time"),
             models.Index(fields=["member", "occurred_at"], name="event_member_time"),
             models.Index(fields=["target_member", "occurred_at"], name="event_target_time"),
+            # Replies and reactions still waiting for what they answer, so a parent imported
+            # later finds them; small, since most are aimed as they are imported.
+            models.Index(
+                fields=["channel", "parent_source_id"],
+                condition=models.Q(target_identity__isnull=True, parent_source_id__isnull=False),
+                name="event_awaiting_parent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -42,7 +42,9 @@ def _counter_expressions(side: str) -> dict[str, str]:
     return expressions
 
 
-def _upsert_from_events(where: str, params: Sequence[Any]) -> None:
+def _upsert_from_events(
+    where: str, params: Sequence[Any], sides: Sequence[str] = ("given", "received")
+) -> None:
     """Add counts of the events matching ``where`` (``{member}`` stands for the side's column)."""
     rollup_table = MemberDailyRollup._meta.db_table
     event_table = InteractionEvent._meta.db_table
@@ -50,6 +52,8 @@ def _upsert_from_events(where: str, params: Sequence[Any]) -> None:
     additions = ", ".join(f"{c} = {rollup_table}.{c} + excluded.{c}" for c in ROLLUP_COUNTERS)
     with connection.cursor() as cursor:
         for side, member_column in (("given", "member_id"), ("received", "target_member_id")):
+            if side not in sides:
+                continue
             expressions = _counter_expressions(side)
             counted_kinds = [
                 kind
@@ -71,6 +75,13 @@ def _upsert_from_events(where: str, params: Sequence[Any]) -> None:
 def add_rollups_for_run(import_run_id: int, after_event_id: int) -> None:
     """Add the counts of one import's events; ``after_event_id`` bounds the scan to new rows."""
     _upsert_from_events("import_run_id = %s AND id > %s", [import_run_id, after_event_id])
+
+
+def add_received_rollups(event_ids: Sequence[int]) -> None:
+    """Count events that have just found their target (their author was counted on import)."""
+    if event_ids:
+        placeholders = ", ".join(["%s"] * len(event_ids))
+        _upsert_from_events(f"id IN ({placeholders})", list(event_ids), sides=("received",))
 
 
 def recompute_member_rollups(member_ids: Sequence[int]) -> None:

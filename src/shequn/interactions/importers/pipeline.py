@@ -36,8 +36,8 @@ from shequn.interactions.importers.records import (
     MemberRecord,
 )
 from shequn.interactions.importers.writers import EventRow, event_writer
-from shequn.interactions.models import EventKind, ImportRun, InteractionEvent
-from shequn.interactions.rollups import add_rollups_for_run
+from shequn.interactions.models import MESSAGE_KINDS, EventKind, ImportRun, InteractionEvent
+from shequn.interactions.rollups import add_received_rollups, add_rollups_for_run
 from shequn.members.mapping import mapped_keys
 from shequn.members.models import ROLE_RANK, Identity, IdentityMapping, Member, Role
 
@@ -47,6 +47,8 @@ ProgressCallback = Callable[[int, int, int], None]
 VALID_KINDS = frozenset(EventKind.values)
 TARGETED_BY_PARENT = (EventKind.REPLY, EventKind.REACTION)
 LIFECYCLE_KINDS = (EventKind.JOIN, EventKind.LEAVE, EventKind.MUTE)
+# How many recent messages the pipeline remembers to aim replies without a database lookup.
+RECENT_MESSAGES = 100_000
 # The longest id of any kind: event, platform user, channel, parent and thread ids.
 MAX_ID = InteractionEvent._meta.get_field("source_id").max_length
 VALID_PLATFORMS = frozenset(Platform.values)
@@ -231,6 +233,10 @@ class ImportPipeline:
         self.batch_size = batch_size or settings.SHEQUN_IMPORT_BATCH_SIZE
         self.progress = progress
         self._tz = community.zoneinfo
+        self._tz_is_utc = community.time_zone in ("UTC", "Etc/UTC")
+        self._day_cache: tuple[int, dt.date | None] = (-1, None)
+        # (channel id, source id) -> (member id, identity id) of recent messages, oldest first.
+        self._recent_messages: dict[tuple[int, str], tuple[int | None, int]] = {}
         self._channels: dict[str, _ChannelState] = {}
         self._pending_members: dict[tuple[str, str], MemberRecord] = {}
         self._member_updates: dict[int, dict[str, Any]] = {}
@@ -592,12 +598,15 @@ class ImportPipeline:
     def _event_rows(self) -> list[EventRow]:
         community_id = self.community.pk
         run_id = self._run.pk
-        tz = self._tz
         store_text = self.store_text
+        recent = self._recent_messages
+        local_day = self._local_day
         rows: list[EventRow] = []
         append = rows.append
         for record, state in self._events:
             known = state.known
+            channel_id = state.channel.pk
+            kind = record.kind
             actor = actor_identity = target = target_identity = None
             if record.actor is not None:
                 account = known[record.actor]
@@ -607,6 +616,18 @@ class ImportPipeline:
                 target_identity = account.identity_id
                 # Addressing oneself is no interaction; the account is kept for un-merging.
                 target = account.member_id if account.member_id != actor else None
+            elif record.parent is not None and kind in TARGETED_BY_PARENT:
+                # Most replies answer something recent: aim them here, and leave the rest to
+                # one UPDATE once everything is in (_resolve_targets_from_parents).
+                parent = recent.get((channel_id, record.parent))
+                if parent is not None:
+                    target, target_identity = parent
+                    if target == actor:
+                        target = None
+            if kind in MESSAGE_KINDS and actor_identity is not None:
+                recent[(channel_id, record.source_id)] = (actor, actor_identity)
+                if len(recent) > RECENT_MESSAGES:
+                    del recent[next(iter(recent))]
             text = record.text
             if text and "\x00" in text:  # PostgreSQL text cannot hold NUL; it carries no meaning
                 text = text.replace("\x00", "")
@@ -619,7 +640,7 @@ class ImportPipeline:
                     target,
                     record.kind,
                     record.occurred_at,
-                    record.occurred_at.astimezone(tz).date(),
+                    local_day(record.occurred_at),
                     record.source_id,
                     record.parent,
                     record.thread,
@@ -634,27 +655,52 @@ class ImportPipeline:
             )
         return rows
 
-    def _resolve_targets_from_parents(self) -> None:
-        """Aim replies and reactions at the author of what they answer, in one statement.
+    def _local_day(self, occurred: dt.datetime) -> dt.date:
+        """The community-local date of a time; cached per quarter hour, since every UTC offset
+        in use is a multiple of 15 minutes and events arrive mostly in time order."""
+        if self._tz_is_utc and occurred.tzinfo is dt.UTC:
+            return occurred.date()
+        bucket = int(occurred.timestamp() // 900)
+        cached_bucket, cached_day = self._day_cache
+        if bucket == cached_bucket:
+            return cached_day
+        day = occurred.astimezone(self._tz).date()
+        self._day_cache = (bucket, day)
+        return day
 
-        Answering or reacting to oneself is not an interaction with anyone: no target.
+    def _resolve_targets_from_parents(self) -> None:
+        """Aim replies and reactions at the author of what they answer, set-based.
+
+        First this import's events whose parent the pipeline did not remember; then earlier
+        imports' events whose parent arrived only now (their received counts are added here, as
+        their own import could not). Answering or reacting to oneself has no target.
         """
         table = InteractionEvent._meta.db_table
         kinds = ", ".join(f"'{kind}'" for kind in TARGETED_BY_PARENT)
         # UPDATE … FROM (SQLite >= 3.33, PostgreSQL): one index lookup of the parent per row.
+        assignment = (
+            f"UPDATE {table} SET target_identity_id = parent.identity_id,"
+            f" target_member_id = CASE WHEN {table}.member_id IS NULL"
+            f"   OR parent.member_id <> {table}.member_id THEN parent.member_id END"
+            f" FROM {table} AS parent"
+            f" WHERE parent.channel_id = {table}.channel_id"
+            f" AND parent.source_id = {table}.parent_source_id"
+            f" AND {table}.target_identity_id IS NULL"
+            f" AND {table}.parent_source_id IS NOT NULL AND {table}.kind IN ({kinds})"
+        )
+        run, after = self._run.pk, self._after_event_id
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET target_identity_id = parent.identity_id,"
-                f" target_member_id = CASE WHEN {table}.member_id IS NULL"
-                f"   OR parent.member_id <> {table}.member_id THEN parent.member_id END"
-                f" FROM {table} AS parent"
-                f" WHERE parent.channel_id = {table}.channel_id"
-                f" AND parent.source_id = {table}.parent_source_id"
-                f" AND {table}.import_run_id = %s AND {table}.id > %s"
-                f" AND {table}.target_identity_id IS NULL"
-                f" AND {table}.parent_source_id IS NOT NULL AND {table}.kind IN ({kinds})",
-                [self._run.pk, self._after_event_id],
+                f"{assignment} AND {table}.import_run_id = %s AND {table}.id > %s", [run, after]
             )
+            cursor.execute(
+                f"{assignment} AND {table}.id <= %s"
+                f" AND parent.import_run_id = %s AND parent.id > %s RETURNING {table}.id",
+                [after, run, after],
+            )
+            earlier = [row[0] for row in cursor.fetchall()]
+        for start in range(0, len(earlier), 500):
+            add_received_rollups(earlier[start : start + 500])
 
     def _apply_membership_events(self) -> None:
         """Keep members' joined/left/muted times in step with their join, leave and mute events.

@@ -57,8 +57,9 @@ class EventRecord:
     """One interaction. ``actor``/``target`` are platform user ids on ``channel``.
 
     When ``target`` is None and ``parent`` is set, a reply or reaction is aimed at the parent's
-    author; the pipeline resolves that in the database once the whole source is in, so a parent
-    may come before or after its replies, or from an earlier import.
+    author: at once when the pipeline remembers the parent, otherwise in the database once the
+    whole source is in, so a parent may come before or after its replies, from an earlier
+    import, or from a later one.
     """
 
     channel: str

@@ -60,7 +60,9 @@ class SQLiteEventWriter:
     def _adapt(row: EventRow) -> EventRow:
         # Django stores SQLite datetimes as naive UTC text; keep the same representation.
         occurred: dt.datetime = row[OCCURRED_AT]
-        row[OCCURRED_AT] = occurred.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        if occurred.tzinfo is not dt.UTC:
+            occurred = occurred.astimezone(dt.UTC)
+        row[OCCURRED_AT] = occurred.replace(tzinfo=None).isoformat(" ")
         row[DAY] = row[DAY].isoformat()
         return row
 
