@@ -26,50 +26,60 @@ def _quoted(values: Iterable[str]) -> str:
 
 
 def _counter_expressions(side: str) -> dict[str, str]:
-    """SQL aggregate of every counter, for the acting member ('given') or the target."""
+    """Per-event value of every counter, for the acting member ('given') or the target."""
     expressions = dict.fromkeys(ROLLUP_COUNTERS, "0")
     if side == "given":
-        expressions["messages"] = (
-            f"SUM(CASE WHEN kind IN ({_quoted(MESSAGE_KINDS)}) THEN 1 ELSE 0 END)"
-        )
+        message_kinds = _quoted(MESSAGE_KINDS)
+        expressions["messages"] = f"CASE WHEN kind IN ({message_kinds}) THEN 1 ELSE 0 END"
         expressions["characters"] = (
-            f"SUM(CASE WHEN kind IN ({_quoted(MESSAGE_KINDS)}) THEN text_length ELSE 0 END)"
+            f"CASE WHEN kind IN ({message_kinds}) THEN text_length ELSE 0 END"
         )
     for kind, (given, received) in ROLLUP_COLUMNS.items():
         column = given if side == "given" else received
         if column and column != "messages":
-            expressions[column] = f"SUM(CASE WHEN kind = '{kind}' THEN 1 ELSE 0 END)"
+            expressions[column] = f"CASE WHEN kind = '{kind}' THEN 1 ELSE 0 END"
     return expressions
 
 
 def _upsert_from_events(
     where: str, params: Sequence[Any], sides: Sequence[str] = ("given", "received")
 ) -> None:
-    """Add counts of the events matching ``where`` (``{member}`` stands for the side's column)."""
+    """Add counts of the events matching ``where`` (``{member}`` stands for the side's column).
+
+    One statement: each side's events (by their actor, by their target) are stacked with UNION
+    ALL and grouped once, so each member-day is upserted once.
+    """
     rollup_table = MemberDailyRollup._meta.db_table
     event_table = InteractionEvent._meta.db_table
     counters = ", ".join(ROLLUP_COUNTERS)
     additions = ", ".join(f"{c} = {rollup_table}.{c} + excluded.{c}" for c in ROLLUP_COUNTERS)
+    selects, all_params = [], []
+    for side, member_column in (("given", "member_id"), ("received", "target_member_id")):
+        if side not in sides:
+            continue
+        expressions = _counter_expressions(side)
+        counted_kinds = [
+            kind for kind, columns in ROLLUP_COLUMNS.items() if columns[0 if side == "given" else 1]
+        ]
+        selects.append(
+            f"SELECT community_id, {member_column} AS counted_member, day, "
+            + ", ".join(f"{expressions[c]} AS {c}" for c in ROLLUP_COUNTERS)
+            + f" FROM {event_table} WHERE {where.format(member=member_column)}"
+            f" AND {member_column} IS NOT NULL AND kind IN ({_quoted(counted_kinds)})"
+        )
+        all_params.extend(params)
     with connection.cursor() as cursor:
-        for side, member_column in (("given", "member_id"), ("received", "target_member_id")):
-            if side not in sides:
-                continue
-            expressions = _counter_expressions(side)
-            counted_kinds = [
-                kind
-                for kind, columns in ROLLUP_COLUMNS.items()
-                if columns[0 if side == "given" else 1]
-            ]
-            cursor.execute(
-                f"INSERT INTO {rollup_table} (community_id, member_id, day, {counters}) "
-                f"SELECT community_id, {member_column}, day, "
-                + ", ".join(expressions[c] for c in ROLLUP_COUNTERS)
-                + f" FROM {event_table} WHERE {where.format(member=member_column)} "
-                f"AND {member_column} IS NOT NULL AND kind IN ({_quoted(counted_kinds)}) "
-                f"GROUP BY community_id, {member_column}, day "
-                f"ON CONFLICT (member_id, day) DO UPDATE SET {additions}",
-                params,
-            )
+        cursor.execute(
+            f"INSERT INTO {rollup_table} (community_id, member_id, day, {counters}) "
+            f"SELECT community_id, counted_member, day, "
+            + ", ".join(f"SUM({c})" for c in ROLLUP_COUNTERS)
+            + " FROM ("
+            + " UNION ALL ".join(selects)
+            + ") AS counted WHERE true"
+            " GROUP BY community_id, counted_member, day"
+            f" ON CONFLICT (member_id, day) DO UPDATE SET {additions}",
+            all_params,
+        )
 
 
 def add_rollups_for_run(import_run_id: int, after_event_id: int) -> None:

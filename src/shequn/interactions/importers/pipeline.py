@@ -237,6 +237,7 @@ class ImportPipeline:
         self._day_cache: tuple[int, dt.date | None] = (-1, None)
         # (channel id, source id) -> (member id, identity id) of recent messages, oldest first.
         self._recent_messages: dict[tuple[int, str], tuple[int | None, int]] = {}
+        self._membership_changes = False  # any join, leave or mute seen
         self._channels: dict[str, _ChannelState] = {}
         self._pending_members: dict[tuple[str, str], MemberRecord] = {}
         self._member_updates: dict[int, dict[str, Any]] = {}
@@ -412,12 +413,15 @@ class ImportPipeline:
         if record.occurred_at.utcoffset() is None:
             self._reject_event(record)
         known = state.known
+        kind = record.kind
         actor = record.actor
         if actor is not None and actor not in known:
             self._pend_member(record.channel, actor, record.actor_name, record.location)
         target = record.target
         if target is not None and target not in known:
             self._pend_member(record.channel, target, "", record.location)
+        if kind in LIFECYCLE_KINDS:
+            self._membership_changes = True
         self._events_read[record.channel] += 1
         self._events.append((record, state))
         if len(self._events) >= self.batch_size:
@@ -710,6 +714,8 @@ class ImportPipeline:
         — leaving one Slack channel is not leaving the community — and comes back with any later
         join. Only members with such events in this import are looked at, over their history.
         """
+        if not self._membership_changes:
+            return
         touched = (
             InteractionEvent.objects.filter(
                 import_run=self._run,
