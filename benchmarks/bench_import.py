@@ -1,26 +1,28 @@
 #!/usr/bin/env python
-"""Import throughput and memory of a large ChatLab export, against raw bulk insert.
+"""Import throughput and memory of large synthetic exports, per format, against raw bulk insert.
 
-    python benchmarks/bench_import.py                          # 1M messages, SQLite and PostgreSQL
-    python benchmarks/bench_import.py --messages 100000 --databases sqlite
+    python benchmarks/bench_import.py                          # ChatLab, 1M messages, both DBs
+    python benchmarks/bench_import.py --format all --messages 200000
+    python benchmarks/bench_import.py --format slack,qq --messages 100000 --databases sqlite
     python benchmarks/bench_import.py --rss-only-scaling       # peak RSS at 200k and 1M messages
 
-For each database, in a fresh child process (so peak RSS is that run's own):
+For each format (``--format``, default chatlab; the generators are in ``generate_formats.py``)
+and each database, in a fresh child process (so peak RSS is that run's own):
 
 1. migrate an empty database (in a process of its own), create a community, import the
-   generated JSONL with ``shequn.interactions.services.do_import`` (format ``chatlab``) and record
-   the wall time, events/s (events read / seconds) and the peak RSS (the kernel's VmHWM, reset
-   just before the import; see ``peak_rss_mb``), read right after the import, before anything
-   else allocates;
-2. empty the events table (members, identities and the import run stay, so foreign keys hold),
-   build the very same event rows in memory from the file (orjson per line, reply targets and
-   mentions resolved the way the ChatLab importer does), and time only the raw bulk insert and its
+   generated export with ``shequn.interactions.services.do_import`` and record the wall time,
+   events/s (events read / seconds) and the peak RSS (the kernel's VmHWM, reset just before the
+   import; see ``peak_rss_mb``), read right after the import, before anything else allocates;
+2. read back every event row the import stored (the columns of ``writers.EVENT_COLUMNS``, in
+   insertion order) into memory, empty the events table (members, identities and the import run
+   stay, so foreign keys hold), and time only the raw bulk insert of exactly those rows and its
    commit: SQLite ``executemany`` of a plain ``INSERT`` in one transaction on the raw ``sqlite3``
    connection, PostgreSQL ``COPY ... FROM STDIN`` with ``write_row`` in one transaction.
 
 The ratio import events/s / raw rows/s says how close the whole import (parsing, member
 creation, duplicate handling, reply targets, rollups) comes to the cheapest possible insert of
-its rows into the same table with the same indexes.
+its rows into the same table with the same indexes. Reading the rows back makes the baseline the
+same for every format and always in step with what the importer stores.
 
 PostgreSQL: ``--postgres-url`` (default ``$BENCH_POSTGRES_URL`` or
 postgres://postgres@127.0.0.1:5432/shequn_bench); the database is dropped and created by this
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -94,7 +97,7 @@ def child_main(spec: dict) -> dict:
     """Runs in a fresh interpreter whose environment already names the database."""
     import django
 
-    sys.path.insert(0, str(REPO / "src"))
+    sys.path.insert(0, spec.get("src") or str(REPO / "src"))
     django.setup()
     if spec.get("migrate_only"):
         # Its own process, so that migrate's memory does not count in the import's peak RSS.
@@ -119,7 +122,9 @@ def child_main(spec: dict) -> dict:
         profiler = cProfile.Profile()
         profiler.enable()
     started = time.perf_counter()
-    summary = do_import(community, spec["file"], format_name="chatlab")
+    summary = do_import(
+        community, spec["file"], format_name=spec["format"], options=spec.get("options")
+    )
     seconds = time.perf_counter() - started
     if profiler is not None:
         profiler.disable()
@@ -131,9 +136,10 @@ def child_main(spec: dict) -> dict:
     ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     load_after = os.getloadavg()[0]
     result = {
+        "format": spec["format"],
         "database": connection.vendor,
         "file": spec["file"],
-        "file_mb": Path(spec["file"]).stat().st_size / 1e6,
+        "file_mb": size_of(Path(spec["file"])) / 1e6,
         "events_read": summary.events_read,
         "events_added": summary.events_added,
         "members_new": summary.members_new,
@@ -154,19 +160,21 @@ def child_main(spec: dict) -> dict:
         "load_after": load_after,
     }
     if spec.get("raw", True):
-        result.update(raw_baseline(community, summary.import_run_id, spec["file"]))
+        result.update(raw_baseline())
         result["ratio"] = result["events_per_s"] / result["raw_rows_per_s"]
-        if result["raw_unknown_columns"]:
-            result["warning"] = (
-                "the raw baseline does not know the event columns "
-                f"{', '.join(result['raw_unknown_columns'])} (left NULL): update build_rows()"
-            )
         if result["raw_rows"] != summary.events_read:
             result["warning"] = (
-                f"the raw baseline built {result['raw_rows']:,} rows but the import read "
-                f"{summary.events_read:,} events: the importer changed; update build_rows()"
+                f"the import read {summary.events_read:,} events but stored "
+                f"{result['raw_rows']:,} (duplicates in the file?): the raw baseline inserts "
+                "the stored rows only"
             )
     return result
+
+
+def size_of(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 def server_version(connection) -> str:
@@ -178,38 +186,46 @@ def server_version(connection) -> str:
         return str(cursor.fetchone()[0])
 
 
-def raw_baseline(community, run_id: int, path: str) -> dict:
+def raw_baseline() -> dict:
+    """Read back the rows the import stored, empty the table, time the raw insert of those rows.
+
+    The rows are read in insertion order (``ORDER BY id``) with the values a bulk writer would
+    send: on SQLite through a plain ``sqlite3`` connection (no Django converters), so datetimes
+    and days stay the naive UTC text Django stores; on PostgreSQL aware datetimes, dates, and
+    JSON as text (the import's writer sends JSON text too). Only the insert and its commit are
+    timed, in one transaction, into the same table with the same indexes and constraints.
+    """
     from django.db import connection
 
-    from shequn.communities.models import Channel
     from shequn.interactions.importers.writers import EVENT_COLUMNS, event_table
-    from shequn.members.models import Identity
 
-    (channel,) = Channel.objects.filter(community=community)
-    accounts = {
-        puid: (member_id, identity_id)
-        for puid, member_id, identity_id in Identity.objects.filter(channel=channel).values_list(
-            "platform_user_id", "member_id", "id"
-        )
-    }
     table = event_table()
+    columns = ", ".join(EVENT_COLUMNS)
+    select = f"SELECT {columns} FROM {table} ORDER BY id"
     sqlite = connection.vendor == "sqlite"
     connection.ensure_connection()
     raw = connection.connection
+
+    started = time.perf_counter()
     if sqlite:
+        reader = sqlite3.connect(connection.settings_dict["NAME"])
+        try:
+            rows = reader.execute(select).fetchall()
+        finally:
+            reader.close()
         raw.execute(f"DELETE FROM {table}")
         raw.execute("VACUUM")  # the import started on an empty file too; do not reuse its pages
     else:
+        from psycopg.types.string import TextLoader
+
         with raw.cursor() as cursor:
+            cursor.adapters.register_loader("json", TextLoader)
+            cursor.adapters.register_loader("jsonb", TextLoader)
+            cursor.execute(select)
+            rows = cursor.fetchall()
             cursor.execute(f"TRUNCATE {table}")
+    read_seconds = time.perf_counter() - started
 
-    started = time.perf_counter()
-    rows, unknown = build_rows(
-        path, community.pk, channel.pk, run_id, accounts, EVENT_COLUMNS, sqlite=sqlite
-    )
-    prepare_seconds = time.perf_counter() - started
-
-    columns = ", ".join(EVENT_COLUMNS)
     # Django keeps the raw connections in autocommit mode: BEGIN and COMMIT by hand, so that
     # everything is one transaction, like the import.
     cursor = raw.cursor()
@@ -237,158 +253,15 @@ def raw_baseline(community, run_id: int, path: str) -> dict:
         raise RuntimeError(f"raw insert stored {stored} rows, expected {len(rows)}")
     return {
         "raw_rows": len(rows),
-        "raw_prepare_seconds": prepare_seconds,
+        "raw_read_seconds": read_seconds,
         "raw_seconds": insert_seconds,
         "raw_commit_seconds": commit_seconds,
         "raw_rows_per_s": len(rows) / insert_seconds,
-        "raw_unknown_columns": unknown,
     }
 
 
-def build_rows(
-    path: str,
-    community_id: int,
-    channel_id: int,
-    run_id: int,
-    accounts: dict[str, tuple[int, int]],
-    columns: tuple[str, ...],
-    *,
-    sqlite: bool,
-) -> tuple[list[tuple], list[str]]:
-    """The event rows the ChatLab importer stores for this file, in ``columns`` order.
-
-    Also returns the columns this function does not know how to fill (left NULL): a sign that the
-    importer grew a column and this baseline should learn it.
-    """
-    import zoneinfo
-    from operator import itemgetter
-
-    import orjson
-
-    from shequn.interactions.importers.chatlab import MENTION
-
-    known = (
-        "community_id",
-        "channel_id",
-        "member_id",
-        "target_member_id",
-        "kind",
-        "occurred_at",
-        "day",
-        "source_id",
-        "parent_source_id",
-        "thread_source_id",
-        "content_type",
-        "text_length",
-        "text",
-        "attributes",
-        "import_run_id",
-        "identity_id",
-        "target_identity_id",
-    )
-    unknown = [column for column in columns if column not in known]
-    # Rows are built in ``known`` order plus a NULL, then reordered to ``columns`` once.
-    order = itemgetter(*(known.index(c) if c in known else len(known) for c in columns))
-    tz = zoneinfo.ZoneInfo(TIME_ZONE)
-    utc = dt.UTC
-    fromtimestamp = dt.datetime.fromtimestamp
-    names: dict[str, str] = {}
-    author: dict[str, tuple[int, int]] = {}  # message id -> (member, identity), for replies
-    rows: list[tuple] = []
-    append = rows.append
-    with open(path, "rb") as handle:
-        for line in handle:
-            obj = orjson.loads(line)
-            kind = obj["_type"]
-            if kind == "member":
-                for name in (obj["accountName"], obj.get("groupNickname")):
-                    if name:
-                        names[name] = obj["platformId"]
-                continue
-            if kind != "message":
-                continue
-            sender = obj["sender"]
-            member_id, identity_id = accounts[sender]
-            occurred = fromtimestamp(obj["timestamp"], tz=utc)
-            day = occurred.astimezone(tz).date()
-            if sqlite:
-                occurred_value = occurred.replace(tzinfo=None).isoformat(" ")
-                day_value = day.isoformat()
-            else:
-                occurred_value, day_value = occurred, day
-            source_id = obj["platformMessageId"]
-            parent = obj.get("replyToMessageId")
-            content = obj.get("content")
-            display = obj.get("groupNickname") or obj["accountName"]
-            if display not in names:
-                names[display] = sender
-            author[source_id] = (member_id, identity_id)
-            target_member = target_identity = None
-            if parent and parent in author:
-                target_member, target_identity = author[parent]
-                if target_member == member_id:  # answering oneself is no interaction
-                    target_member = None
-            append(
-                order(
-                    (
-                        community_id,
-                        channel_id,
-                        member_id,
-                        target_member,
-                        "reply" if parent else "message",
-                        occurred_value,
-                        day_value,
-                        source_id,
-                        parent,
-                        None,
-                        "text",
-                        len(content or ""),
-                        content,
-                        None,
-                        run_id,
-                        identity_id,
-                        target_identity,
-                        None,
-                    )
-                )
-            )
-            if content and "@" in content:
-                targets: list[str] = []
-                for name in MENTION.findall(content):
-                    target = names.get(name)
-                    if target and target != sender and target not in targets:
-                        targets.append(target)
-                for position, target in enumerate(targets):
-                    target_member, target_identity = accounts[target]
-                    append(
-                        order(
-                            (
-                                community_id,
-                                channel_id,
-                                member_id,
-                                target_member if target_member != member_id else None,
-                                "mention",
-                                occurred_value,
-                                day_value,
-                                f"{source_id}#mention{position}",
-                                source_id,
-                                None,
-                                "",
-                                0,
-                                None,
-                                None,
-                                run_id,
-                                identity_id,
-                                target_identity,
-                                None,
-                            )
-                        )
-                    )
-    return rows, unknown
-
-
 # -------------------------------------------------------------------------------------- parent
-def machine_info(pg_version: str | None) -> dict[str, str]:
+def machine_info(pg_version: str | None, src: Path = REPO / "src") -> dict[str, str]:
     cpu = platform.processor() or "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -411,13 +284,25 @@ def machine_info(pg_version: str | None) -> dict[str, str]:
 
     try:
         revision = subprocess.run(
-            ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+            ["git", "-C", str(src), "describe", "--always", "--dirty"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        revision = "unknown"
+        revision = f"{src} (not a git checkout)"
+    if revision.endswith("-dirty"):
+        # Which uncommitted state of the import path was measured: a digest of ``git diff src``.
+        try:
+            diff = subprocess.run(
+                ["git", "-C", str(src), "diff", "HEAD", "--", "."],
+                capture_output=True,
+                check=True,
+            ).stdout
+            if diff:
+                revision += f" (src diff sha256 {hashlib.sha256(diff).hexdigest()[:12]})"
+        except (OSError, subprocess.CalledProcessError):
+            pass
     return {
         "date": dt.date.today().isoformat(),
         "shequn": revision,
@@ -464,27 +349,33 @@ def pg_recreate(url: str, *, drop_only: bool = False) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def ensure_file(work_dir: Path, messages: int, members: int, seed: int) -> Path:
+def ensure_file(work_dir: Path, format_name: str, messages: int, members: int, seed: int) -> Path:
+    """Generate (or reuse, from ``work_dir``) the export; return the path to import."""
     sys.path.insert(0, str(HERE))
-    from generate_chatlab import generate
+    from generate_formats import generate, import_path, output_name
 
-    path = work_dir / f"chatlab-{messages}-{members}-s{seed}.jsonl"
+    path = work_dir / output_name(format_name, messages, members, seed)
     if path.exists():
-        print(f"reusing {path} ({path.stat().st_size / 1e6:.0f} MB)")
-        return path
+        print(f"reusing {path} ({size_of(path) / 1e6:.0f} MB)")
+        return import_path(format_name, path)
     started = time.perf_counter()
-    tmp = path.with_suffix(".partial")
-    counts = generate(tmp, messages=messages, members=members, seed=seed)
+    tmp = path.with_name(path.name + ".partial")
+    if tmp.is_dir():
+        shutil.rmtree(tmp)
+    counts = generate(format_name, tmp, messages=messages, members=members, seed=seed)
     tmp.rename(path)
+    summary = ", ".join(f"{value:,} {key}" for key, value in counts.items())
     print(
-        f"generated {path}: {counts['messages']:,} messages, {counts['replies']:,} replies, "
-        f"{counts['mentions']:,} mentions, {path.stat().st_size / 1e6:.0f} MB "
+        f"generated {path}: {summary}, {size_of(path) / 1e6:.0f} MB "
         f"in {time.perf_counter() - started:.1f} s"
     )
-    return path
+    return import_path(format_name, path)
 
 
-def run_child(database: str, file: Path, args, *, raw: bool) -> dict | None:
+def run_child(format_name: str, database: str, file: Path, args, *, raw: bool) -> dict | None:
+    from generate_formats import FORMATS
+
+    tag = f"[{format_name}/{database}]"
     data_dir = Path(tempfile.mkdtemp(prefix=f"shequn-bench-{database}-"))
     env = dict(os.environ)
     env.update(
@@ -492,7 +383,7 @@ def run_child(database: str, file: Path, args, *, raw: bool) -> dict | None:
             "SHEQUN_DATA_DIR": str(data_dir),
             "SHEQUN_SECRET_KEY": "benchmark-not-secret",
             "DJANGO_SETTINGS_MODULE": "shequn.settings",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")])),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(args.src), env.get("PYTHONPATH")])),
         }
     )
     if args.batch_size:
@@ -506,12 +397,21 @@ def run_child(database: str, file: Path, args, *, raw: bool) -> dict | None:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
         profile = str(args.profile / f"import-{database}-{file.stem}.prof")
-    spec = json.dumps({"file": str(file), "raw": raw, "profile": profile})
+    spec = json.dumps(
+        {
+            "src": str(args.src),
+            "file": str(file),
+            "format": format_name,
+            "options": FORMATS[format_name].options,
+            "raw": raw,
+            "profile": profile,
+        }
+    )
     command = [sys.executable, str(Path(__file__).resolve()), "--child"]
-    print(f"[{database}] migrating, then importing {file.name} ...", flush=True)
+    print(f"{tag} migrating, then importing {file.name} ...", flush=True)
     try:
         proc = subprocess.run(
-            [*command, json.dumps({"migrate_only": True})],
+            [*command, json.dumps({"migrate_only": True, "src": str(args.src)})],
             env=env,
             capture_output=True,
             text=True,
@@ -527,13 +427,13 @@ def run_child(database: str, file: Path, args, *, raw: bool) -> dict | None:
             if database == "postgresql":
                 pg_recreate(args.postgres_url, drop_only=True)
         else:
-            print(f"[{database}] kept: {data_dir if database == 'sqlite' else args.postgres_url}")
+            print(f"{tag} kept: {data_dir if database == 'sqlite' else args.postgres_url}")
     if proc.returncode != 0:
-        print(f"[{database}] FAILED (exit {proc.returncode})\n{proc.stdout}\n{proc.stderr}")
+        print(f"{tag} FAILED (exit {proc.returncode})\n{proc.stdout}\n{proc.stderr}")
         return None
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     line = (
-        f"[{database}] {result['events_read']:,} events in {result['seconds']:.1f} s "
+        f"{tag} {result['events_read']:,} events in {result['seconds']:.1f} s "
         f"({result['events_per_s']:,.0f}/s; {result['seconds'] - result['pipeline_seconds']:.1f} s "
         f"of it after the pipeline's clock: commit, deferred FK checks), "
         f"peak RSS {result['peak_rss_mb']:.0f} MB"
@@ -553,16 +453,16 @@ def run_child(database: str, file: Path, args, *, raw: bool) -> dict | None:
     busy = os.cpu_count() or 1
     if max(result["load_before"], result["load_after"]) > 0.75 * busy + 1:
         print(
-            f"[{database}] NOTE: load average {result['load_before']:.1f} -> "
+            f"{tag} NOTE: load average {result['load_before']:.1f} -> "
             f"{result['load_after']:.1f} on {busy} cores: something else was running, "
             "the figures are pessimistic"
         )
     if result.get("warning"):
-        print(f"[{database}] WARNING: {result['warning']}")
+        print(f"{tag} WARNING: {result['warning']}")
     if profile:
         import pstats
 
-        print(f"[{database}] profile written to {profile} (timings inflated by cProfile); top 25:")
+        print(f"{tag} profile written to {profile} (timings inflated by cProfile); top 25:")
         pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     return result
 
@@ -577,13 +477,23 @@ def print_machine(info: dict[str, str]) -> None:
     Console(width=max(120, shutil.get_terminal_size().columns)).print(table)
 
 
+def _label(r: dict) -> str:
+    label = f"{r['database']} {r['server_version'].split()[0]}"
+    if r.get("repeats", 1) > 1:
+        label += f" #{r['run']}"
+    return label
+
+
 def print_results(results: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Import vs raw bulk insert")
     for column in (
+        "format",
         "database",
+        "messages",
+        "file MB",
         "events",
         "seconds",
         "events/s",
@@ -592,14 +502,14 @@ def print_results(results: list[dict]) -> None:
         "ratio",
         "peak RSS MB",
     ):
-        table.add_column(column, justify="left" if column == "database" else "right")
+        table.add_column(column, justify="left" if column in ("format", "database") else "right")
     for r in results:
         ratio = r.get("ratio")
-        label = f"{r['database']} {r['server_version'].split()[0]}"
-        if r.get("repeats", 1) > 1:
-            label += f" #{r['run']}"
         table.add_row(
-            label,
+            r["format"],
+            _label(r),
+            f"{r['messages']:,}",
+            f"{r['file_mb']:.0f}",
             f"{r['events_read']:,}",
             f"{r['seconds']:.1f}",
             f"{r['events_per_s']:,.0f}",
@@ -608,14 +518,15 @@ def print_results(results: list[dict]) -> None:
             f"{ratio:.1%}" if ratio is not None else "-",
             f"{r['peak_rss_mb']:.0f}",
         )
-    Console(width=max(120, shutil.get_terminal_size().columns)).print(table)
-    by_db: dict[str, list[dict]] = {}
+    Console(width=max(140, shutil.get_terminal_size().columns)).print(table)
+    groups: dict[tuple[str, str], list[dict]] = {}
     for r in results:
         if r.get("ratio") is not None:
-            by_db.setdefault(r["database"], []).append(r)
-    for database, runs in by_db.items():
+            groups.setdefault((r["format"], r["database"]), []).append(r)
+    for (format_name, database), runs in groups.items():
+        where = f"  {format_name} on {database}"
         if any(r.get("profiled") for r in runs):
-            print(f"  {database}: run under cProfile; figures not comparable, no verdict")
+            print(f"{where}: run under cProfile; figures not comparable, no verdict")
             continue
         ratios = sorted(r["ratio"] for r in runs)
         ratio = statistics.median(ratios)
@@ -624,7 +535,7 @@ def print_results(results: list[dict]) -> None:
             f" (median of {len(runs)}: {ratios[0]:.1%}..{ratios[-1]:.1%})" if len(runs) > 1 else ""
         )
         print(
-            f"  {database}: import at {ratio:.1%} of raw{spread}: throughput goal "
+            f"{where}: import at {ratio:.1%} of raw{spread}: throughput goal "
             f"(>= {GOAL_RATIO:.0%}) {'MET' if ratio >= GOAL_RATIO else 'NOT MET'}; "
             f"peak RSS {peak:.0f} MB: RSS goal (< {GOAL_RSS_MB} MB) "
             f"{'MET' if peak < GOAL_RSS_MB else 'NOT MET'}"
@@ -637,6 +548,7 @@ def print_scaling(results: list[dict]) -> None:
 
     table = Table(title="Peak RSS against file size")
     for column in (
+        "format",
         "database",
         "messages",
         "file MB",
@@ -647,9 +559,10 @@ def print_scaling(results: list[dict]) -> None:
         "import peak MB",
         "process peak MB",
     ):
-        table.add_column(column, justify="left" if column == "database" else "right")
+        table.add_column(column, justify="left" if column in ("format", "database") else "right")
     for r in results:
         table.add_row(
+            r["format"],
             r["database"],
             f"{r['messages']:,}",
             f"{r['file_mb']:.0f}",
@@ -660,27 +573,56 @@ def print_scaling(results: list[dict]) -> None:
             f"{r['import_peak_rss_mb']:.0f}" if r.get("import_peak_rss_mb") else "-",
             f"{r['peak_rss_mb']:.0f}",
         )
-    Console(width=max(120, shutil.get_terminal_size().columns)).print(table)
-    by_db: dict[str, list[dict]] = {}
+    Console(width=max(140, shutil.get_terminal_size().columns)).print(table)
+    groups: dict[tuple[str, str], list[dict]] = {}
     for r in results:
-        by_db.setdefault(r["database"], []).append(r)
-    for database, runs in by_db.items():
+        groups.setdefault((r["format"], r["database"]), []).append(r)
+    for (format_name, database), runs in groups.items():
         runs.sort(key=lambda r: r["messages"])
         small, large = runs[0], runs[-1]
         growth = large["peak_rss_mb"] - small["peak_rss_mb"]
         factor = large["messages"] / small["messages"]
         print(
-            f"  {database}: {factor:.0f}x the messages -> peak RSS {small['peak_rss_mb']:.0f} -> "
-            f"{large['peak_rss_mb']:.0f} MB ({growth:+.0f} MB); goal < {GOAL_RSS_MB} MB "
+            f"  {format_name} on {database}: {factor:.0f}x the messages -> peak RSS "
+            f"{small['peak_rss_mb']:.0f} -> {large['peak_rss_mb']:.0f} MB ({growth:+.0f} MB); "
+            f"goal < {GOAL_RSS_MB} MB "
             f"{'MET' if max(r['peak_rss_mb'] for r in runs) < GOAL_RSS_MB else 'NOT MET'}"
         )
 
 
+def parse_formats(values: list[str] | None, known: list[str]) -> list[str]:
+    """``--format`` values: repeatable and comma-separated; ``all`` is every format."""
+    names: list[str] = []
+    for value in values or ["chatlab"]:
+        for name in (part.strip() for part in value.split(",")):
+            if not name:
+                continue
+            for item in known if name == "all" else [name]:
+                if item not in names:
+                    names.append(item)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown formats: {', '.join(unknown)} (known: {', '.join(known)}, all)")
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Benchmark shequn's ChatLab import against raw bulk insert."
+        description="Benchmark shequn's imports, per format, against raw bulk insert."
     )
-    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument(
+        "--format",
+        action="append",
+        metavar="NAME",
+        help="format(s) to generate and import: repeatable or comma-separated, 'all' for every "
+        "format (default: chatlab)",
+    )
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=1_000_000,
+        help="messages per format (Stack Exchange: posts and comments)",
+    )
     parser.add_argument("--members", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
@@ -715,8 +657,16 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         type=Path,
         metavar="DIR",
-        help="run the import under cProfile, write DIR/import-<db>-<file>.prof and "
+        help="run the import under cProfile, write DIR/import-<db>-<export>.prof and "
         "print the top functions (figures are then not comparable)",
+    )
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=REPO / "src",
+        metavar="DIR",
+        help="import shequn from DIR instead of this checkout's src/ (e.g. a commit's src/ from "
+        "'git archive'), so the figures belong to one commit while the tree is being edited",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -726,6 +676,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child_main(json.loads(args.child))))
         return 0
 
+    sys.path.insert(0, str(HERE))
+    from generate_formats import FORMATS
+
+    try:
+        formats = parse_formats(args.format, list(FORMATS))
+    except ValueError as exc:
+        parser.error(str(exc))
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     unknown = set(databases) - {"sqlite", "postgresql"}
     if unknown:
@@ -734,29 +691,32 @@ def main(argv: list[str] | None = None) -> int:
     if "postgresql" in databases and pg_version is None:
         print(f"PostgreSQL not reachable at {args.postgres_url}: skipping it.")
         databases.remove("postgresql")
-    info = machine_info(pg_version)
+    args.src = args.src.resolve()
+    info = machine_info(pg_version, args.src)
     print_machine(info)
     args.work_dir.mkdir(parents=True, exist_ok=True)
 
     results: list[dict] = []
     if args.rss_only_scaling:
         sizes = [int(s) for s in args.scaling_sizes.split(",")]
-        for size in sizes:
-            file = ensure_file(args.work_dir, size, args.members, args.seed)
-            for database in databases:
-                result = run_child(database, file, args, raw=False)
-                if result:
-                    result["messages"] = size
-                    results.append(result)
+        for format_name in formats:
+            for size in sizes:
+                file = ensure_file(args.work_dir, format_name, size, args.members, args.seed)
+                for database in databases:
+                    result = run_child(format_name, database, file, args, raw=False)
+                    if result:
+                        result["messages"] = size
+                        results.append(result)
         print_scaling(results)
     else:
-        file = ensure_file(args.work_dir, args.messages, args.members, args.seed)
-        for run in range(1, args.repeat + 1):
-            for database in databases:
-                result = run_child(database, file, args, raw=True)
-                if result:
-                    result.update(messages=args.messages, run=run, repeats=args.repeat)
-                    results.append(result)
+        for format_name in formats:
+            file = ensure_file(args.work_dir, format_name, args.messages, args.members, args.seed)
+            for run in range(1, args.repeat + 1):
+                for database in databases:
+                    result = run_child(format_name, database, file, args, raw=True)
+                    if result:
+                        result.update(messages=args.messages, run=run, repeats=args.repeat)
+                        results.append(result)
         print_results(results)
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "results": results}, indent=2))
