@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -236,7 +236,8 @@ class ImportPipeline:
         self._tz_is_utc = community.time_zone in ("UTC", "Etc/UTC")
         self._day_cache: tuple[int, dt.date | None] = (-1, None)
         # (channel id, source id) -> (member id, identity id) of recent messages, oldest first.
-        self._recent_messages: dict[tuple[int, str], tuple[int | None, int]] = {}
+        # An OrderedDict: evicting the oldest entry of a plain dict slows down as deletions pile up.
+        self._recent_messages: OrderedDict[tuple[int, str], tuple[int | None, int]] = OrderedDict()
         self._membership_changes = False  # any join, leave or mute seen
         self._channels: dict[str, _ChannelState] = {}
         self._pending_members: dict[tuple[str, str], MemberRecord] = {}
@@ -631,7 +632,7 @@ class ImportPipeline:
             if kind in MESSAGE_KINDS and actor_identity is not None:
                 recent[(channel_id, record.source_id)] = (actor, actor_identity)
                 if len(recent) > RECENT_MESSAGES:
-                    del recent[next(iter(recent))]
+                    recent.popitem(last=False)
             text = record.text
             if text and "\x00" in text:  # PostgreSQL text cannot hold NUL; it carries no meaning
                 text = text.replace("\x00", "")
