@@ -8,7 +8,6 @@ re-imports idempotent, and both report how many rows they really added.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,8 +34,6 @@ EVENT_COLUMNS = (
     "identity_id",
     "target_identity_id",
 )
-OCCURRED_AT = EVENT_COLUMNS.index("occurred_at")
-DAY = EVENT_COLUMNS.index("day")
 
 EventRow = list[Any]
 
@@ -46,6 +43,10 @@ def event_table() -> str:
 
 
 class SQLiteEventWriter:
+    # Rows come with ``occurred_at`` as naive UTC text and ``day`` as ISO text, the way Django
+    # stores them on SQLite, so no second pass over the batch adapts them.
+    NAIVE_UTC_TEXT = True
+
     def __init__(self) -> None:
         connection.ensure_connection()
         self._cursor = connection.connection.cursor()
@@ -56,19 +57,8 @@ class SQLiteEventWriter:
             "ON CONFLICT (channel_id, source_id) DO NOTHING"
         )
 
-    @staticmethod
-    def _adapt(row: EventRow) -> EventRow:
-        # Django stores SQLite datetimes as naive UTC text; keep the same representation.
-        occurred: dt.datetime = row[OCCURRED_AT]
-        if occurred.tzinfo is not dt.UTC:
-            occurred = occurred.astimezone(dt.UTC)
-        row[OCCURRED_AT] = occurred.replace(tzinfo=None).isoformat(" ")
-        row[DAY] = row[DAY].isoformat()
-        return row
-
     def write(self, rows: Sequence[EventRow]) -> int:
-        adapt = self._adapt
-        self._cursor.executemany(self._sql, [adapt(row) for row in rows])
+        self._cursor.executemany(self._sql, rows)
         return max(self._cursor.rowcount, 0)
 
     def close(self) -> None:
@@ -76,6 +66,8 @@ class SQLiteEventWriter:
 
 
 class PostgresEventWriter:
+    NAIVE_UTC_TEXT = False  # COPY takes aware datetimes and dates as they are
+
     STAGE = "shequn_event_stage"
 
     def __init__(self) -> None:
