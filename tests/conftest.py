@@ -23,7 +23,7 @@ def table_counts() -> dict[str, int]:
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"audit", "communities", "members", "interactions"}
+        if model._meta.app_label in {"audit", "communities", "members", "interactions", "accounts"}
     }
 
 
@@ -64,3 +64,38 @@ def write_chatlab(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def other_community(db):
+    return do_create_community(slug="other", name="Other club")
+
+
+@pytest.fixture
+def make_account(db):
+    """make_account("ann", community, "operator") -> a user with that access role there."""
+    from django.contrib.auth import get_user_model
+
+    from shequn.accounts.services import do_grant_access
+
+    def make(username: str, community=None, role: str | None = None, **extra: Any):
+        user = get_user_model().objects.create_user(
+            username=username, password="correct horse battery staple", **extra
+        )
+        if community is not None and role is not None:
+            do_grant_access(community, user, role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_as(client, make_account):
+    """client_as(community, "viewer") -> the test client logged in with that role there."""
+
+    def login(community, role: str, username: str | None = None):
+        user = make_account(username or f"{role}-{community.slug}", community, role)
+        client.force_login(user)
+        return client
+
+    return login

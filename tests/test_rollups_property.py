@@ -143,6 +143,30 @@ def stored() -> dict[tuple[int, dt.date], Counter[str]]:
     return result
 
 
+def totals_recount() -> dict[int, tuple[int, int, dt.date | None]]:
+    """What each member's kept totals must be: the recount's lifetime sums and last active day."""
+    totals = {member_id: (0, 0, None) for member_id in Member.objects.values_list("id", flat=True)}
+    for (member_id, day), counts in recount().items():
+        messages, received, last = totals[member_id]
+        if counts["messages"] or counts["mentions_given"] or counts["reactions_given"]:
+            last = day if last is None else max(last, day)
+        totals[member_id] = (
+            messages + counts["messages"],
+            received + counts["reactions_received"],
+            last,
+        )
+    return totals
+
+
+def totals_stored() -> dict[int, tuple[int, int, dt.date | None]]:
+    return {
+        member_id: (messages, received, last)
+        for member_id, messages, received, last in Member.objects.values_list(
+            "id", "message_total", "reactions_received_total", "last_active_on"
+        )
+    }
+
+
 @override_settings(SHEQUN_IMPORT_BATCH_SIZE=4)
 class RollupsMatchRawEvents(TestCase):
     @settings(max_examples=60, deadline=None)
@@ -160,6 +184,7 @@ class RollupsMatchRawEvents(TestCase):
             for index in [*range(len(streams)), *order]:
                 ImportPipeline(community, StreamSource(streams[index % len(streams)])).run()
         self.assertEqual(stored(), recount())
+        self.assertEqual(totals_stored(), totals_recount())
         self.assertEqual(unresolved_replies_with_a_known_parent(), 0)
         self.assertEqual(targets_not_following_their_accounts(), [])
         members = list(Member.objects.order_by("id"))
@@ -167,6 +192,8 @@ class RollupsMatchRawEvents(TestCase):
             before = who_did_what()
             do_merge_members(members[-1], members[0])
             self.assertEqual(stored(), recount())
+            self.assertEqual(totals_stored(), totals_recount())
             do_unmerge(MemberMerge.objects.get())
             self.assertEqual(stored(), recount())
+            self.assertEqual(totals_stored(), totals_recount())
             self.assertEqual(who_did_what(), before)

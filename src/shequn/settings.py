@@ -33,10 +33,15 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "ninja",
     "shequn.audit",
+    "shequn.accounts",
     "shequn.communities",
     "shequn.members",
     "shequn.interactions",
+    "shequn.web",
+    "shequn.api",
 ]
 
 MIDDLEWARE = [
@@ -49,7 +54,22 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: after 5 failed logins for one username from one address, that pair is
+# locked for 15 minutes (a successful login resets the count).
+AXES_FAILURE_LIMIT = int(os.environ.get("SHEQUN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("SHEQUN_LOGIN_COOLOFF_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "shequn.urls"
 WSGI_APPLICATION = "shequn.wsgi.application"
@@ -110,7 +130,29 @@ STORAGES = {
 if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+# A file cache shared by every server process (import progress, throttling counters).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+}
+# How imports started from the web app or the API run: "thread" (in the background of the
+# server process) or "inline" (within the request; for scripts and tests).
+SHEQUN_IMPORT_JOBS = os.environ.get("SHEQUN_IMPORT_JOBS", "thread")
+# Uploaded exports are kept here until their import has run.
+SHEQUN_UPLOAD_DIR = DATA_DIR / "uploads"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Front-end libraries installed with npm (package.json at the repository root), served locally.
+SHEQUN_NODE_MODULES = Path(
+    os.environ.get("SHEQUN_NODE_MODULES", str(PACKAGE_DIR.parents[1] / "node_modules"))
+)
+STATICFILES_DIRS = [("vendor/chart.js", SHEQUN_NODE_MODULES / "chart.js" / "dist")]
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
@@ -118,7 +160,14 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+    CSRF_COOKIE_HTTPONLY = False  # the page's script reads it for fetch() calls
+    SESSION_COOKIE_SAMESITE = "Lax"
+    CSRF_COOKIE_SAMESITE = "Lax"
+    # Behind TLS (SHEQUN_SECURE_COOKIES=1): HSTS and redirecting plain HTTP.
+    SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
+    SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE and env_flag("SHEQUN_SSL_REDIRECT", default=True)
 
 # Whether message text is kept. Off, only its length is stored (privacy); charter rules
 # still see the text while it is imported.

@@ -12,44 +12,6 @@ import click
 from shequn.cli.base import bootstrap, console
 from shequn.cli.i18n import _
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample"
-# The demo's real sample communities: (profile, sample folder, format, channel override).
-DEMO_COMMUNITIES = [
-    (
-        {
-            "slug": "history-meta",
-            "name": "History Meta Stack Exchange",
-            "carrier": "History Stack Exchange, the Q&A site about history",
-            "positioning": (
-                "Users of History Stack Exchange who discuss the site's own rules, scope and "
-                "governance."
-            ),
-            "mission": (
-                "Keep History Stack Exchange a place for good questions and well-sourced answers."
-            ),
-            "values_advocated": ["well-sourced answers", "clear scope", "civility"],
-            "values_opposed": ["opinion-based questions", "homework dumps"],
-        },
-        "history-meta-se",
-        "stackexchange",
-        "history.meta.stackexchange.com",
-    ),
-    (
-        {
-            "slug": "houston-datavis",
-            "name": "Houston Data Visualization meetup",
-            "carrier": "Monthly meetups and a Slack workspace",
-            "positioning": "People in Houston who make or want to learn data visualisation.",
-            "mission": "Learn data visualisation together and show Houston what data can say.",
-            "values_advocated": ["sharing work in progress", "helping newcomers", "open data"],
-            "values_opposed": ["gatekeeping"],
-            "time_zone": "America/Chicago",
-        },
-        "houstondatavis-slack-2016",
-        "slack",
-        None,
-    ),
-]
 SAMPLE_ATTRIBUTION = _(
     "Sample data: History Meta Stack Exchange data dump (history.meta.stackexchange.com), "
     "user contributions licensed under CC BY-SA 3.0 with attribution to Stack Exchange and the "
@@ -68,12 +30,20 @@ def run_server(host: str, port: int, workers: int) -> None:
     """Serve the WSGI app with gunicorn (a production server), static files by WhiteNoise."""
     from gunicorn.app.base import BaseApplication
 
+    from shequn.interactions.jobs import fail_interrupted_jobs
     from shequn.wsgi import application
+
+    # Imports run in background threads of the server; any a previous server left unfinished
+    # were rolled back with it, and say so.
+    fail_interrupted_jobs()
 
     class ShequnServer(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            # Threads: a page keeps answering while an upload's import runs in the background.
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
 
@@ -120,22 +90,16 @@ def demo(data_dir: Path | None, host: str, port: int, no_serve: bool) -> None:
     # The demo always uses its own SQLite file, never a configured production database.
     os.environ.pop("DATABASE_URL", None)
     bootstrap()
-    from shequn.accounts import set_demo_operator
+    from shequn.accounts.services import set_demo_operator
     from shequn.cli.importing import print_summary
-    from shequn.communities.models import Community
-    from shequn.communities.services import do_create_community
-    from shequn.interactions.services import do_import
+    from shequn.demo import load_demo_communities
 
-    for profile, folder, format_name, channel in DEMO_COMMUNITIES:
-        community = Community.objects.filter(slug=profile["slug"]).first()
-        if community is None:
-            community = do_create_community(**profile)
+    def announce(community) -> None:
         console.print(
             _("Importing the bundled sample into '%(slug)s' …") % {"slug": community.slug}
         )
-        summary = do_import(
-            community, SAMPLE_DIR / folder, format_name=format_name, channel=channel
-        )
+
+    for _community, summary in load_demo_communities(announce):
         print_summary(summary)
     password = secrets.token_urlsafe(9)
     set_demo_operator(username="demo", password=password)

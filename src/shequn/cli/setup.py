@@ -39,7 +39,7 @@ def init(username: str, email: str, password: str | None, no_account: bool) -> N
     )
     if no_account:
         return
-    from shequn.accounts import ensure_first_operator
+    from shequn.accounts.services import ensure_first_operator
 
     if password is None and sys.stdin.isatty() and not os.environ.get("CI"):
         password = click.prompt(

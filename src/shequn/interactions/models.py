@@ -233,3 +233,63 @@ class MemberDailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} member {self.member_id}: {self.messages} messages"
+
+
+class ImportJob(models.Model):
+    """An import started from the web app or the API: the uploaded file, its progress and its
+    outcome. Committed before the import runs (in the background), so its page can follow it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    community = models.ForeignKey(
+        "communities.Community",
+        verbose_name=_("community"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    format = models.CharField(_("format"), max_length=32, default="auto")
+    original_name = models.CharField(_("file"), max_length=255)
+    stored_path = models.CharField(max_length=1024, blank=True)
+    size_bytes = models.BigIntegerField(_("size in bytes"), default=0)
+    channel = models.CharField(_("channel"), max_length=255, blank=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    import_run = models.ForeignKey(
+        ImportRun,
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +11,12 @@ class Role(models.TextChoices):
     OPERATOR = "operator", _("operator")
     MEMBER = "member", _("member")
 
+
+# Member fields that only shequn.interactions.rollups writes (see Member.save).
+ROLLUP_TOTALS = ("message_total", "reactions_received_total", "last_active_on")
+
+# Columns the members list filters on, carried at the end of its sort indexes.
+LIST_FILTER_COLUMNS = ("role", "is_bot", "left_at", "muted_at")
 
 # Higher rank wins when two records of one person disagree (e.g. on merge).
 ROLE_RANK = {Role.MEMBER: 0, Role.OPERATOR: 1, Role.FOUNDER: 2}
@@ -46,6 +54,22 @@ class Member(models.Model):
             "When the member muted the community; the seed counts them as no longer a member."
         ),
     )
+    # Lifetime totals copied from the daily rollups, so the members list can sort and page
+    # 100k members by them through an index. Written only by shequn.interactions.rollups
+    # (set-based, in the same transaction as the rollups); never edit them by hand.
+    message_total = models.PositiveIntegerField(
+        _("messages"), default=0, db_default=0, editable=False
+    )
+    reactions_received_total = models.PositiveIntegerField(
+        _("reactions received"), default=0, db_default=0, editable=False
+    )
+    last_active_on = models.DateField(
+        _("last active"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The latest local day with a message, mention or reaction by the member."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -53,7 +77,21 @@ class Member(models.Model):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["display_name", "id"]
-        indexes = [models.Index(fields=["community", "display_name"])]
+        # The list's sorts, each with its tie-breakers, so a page is an index range scan; the
+        # trailing filter columns let the database test role/bot/left/muted in the index
+        # before reading a row, so a rare filter (operators, bots) does not read every member.
+        # "Last active" and "joined" (newest first, never-active/unknown last) are indexed in
+        # migration 0003 per database: PostgreSQL needs DESC NULLS LAST, which SQLite lacks.
+        indexes = [
+            models.Index(
+                fields=["community", "display_name", "id", *LIST_FILTER_COLUMNS],
+                name="member_by_name",
+            ),
+            models.Index(
+                fields=["community", "-message_total", "display_name", "id", *LIST_FILTER_COLUMNS],
+                name="member_by_messages",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["community", "key"],
@@ -65,9 +103,30 @@ class Member(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Never write the rollup totals from memory: an instance loaded before an import
+        would put back stale totals. A full save of an existing row leaves them out."""
+        if (
+            not self._state.adding
+            and self.pk
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in ROLLUP_TOTALS
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def is_muted(self) -> bool:
         return self.muted_at is not None
+
+    @property
+    def is_gone(self) -> bool:
+        """Left or muted: the seed counts them as no longer members."""
+        return self.left_at is not None or self.muted_at is not None
 
 
 class Identity(models.Model):
@@ -100,6 +159,10 @@ class Identity(models.Model):
             models.UniqueConstraint(
                 fields=["channel", "platform_user_id"], name="identity_unique_per_channel"
             )
+        ]
+        # The members list's channel filter and handle search read only this index.
+        indexes = [
+            models.Index(fields=["channel", "member", "handle"], name="identity_channel_member")
         ]
 
     def __str__(self) -> str:

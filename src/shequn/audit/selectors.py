@@ -1,0 +1,181 @@
+"""Read queries on the audit log, and the words that describe its entries to people.
+
+Entries store machine names (``access.change``) and JSON details; the settings pages show them
+as a label in the reader's language and one compact line of details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from shequn.audit.models import AuditEntry
+
+# Every action recorded with ``audit.record(...)`` (grep the code for it when adding one);
+# an action missing here is shown as its raw name.
+ACTION_LABELS: dict[str, Promise] = {
+    "import.run": _("imported a file"),
+    "member.merge": _("merged two members"),
+    "member.unmerge": _("undid a merge"),
+    "member.map": _("mapped accounts to members"),
+    "identity_mapping.load": _("loaded an identity mapping"),
+    "member.suggestion_accepted": _("accepted a merge suggestion"),
+    "member.suggestion_rejected": _("rejected a merge suggestion"),
+    "suggestion.accept": _("accepted a merge suggestion"),
+    "suggestion.reject": _("rejected a merge suggestion"),
+    "access.grant": _("gave access"),
+    "access.change": _("changed an access role"),
+    "access.revoke": _("removed access"),
+    "access.invite": _("created an invitation"),
+    "access.revoke_invitation": _("withdrew an invitation"),
+    "access.accept_invitation": _("accepted an invitation"),
+    "account.sign_up": _("signed up"),
+    "account.create_first_operator": _("created the first operator"),
+    "account.change_password": _("changed their password"),
+    "token.create": _("created an API token"),
+    "token.revoke": _("revoked an API token"),
+    "community.create": _("created the community"),
+    "community.update": _("edited the community profile"),
+    "community.update_profile": _("edited the community profile"),
+}
+
+# The part of an action before the dot, offered as a filter on the audit page.
+ACTION_GROUPS: dict[str, Promise] = {
+    "import": _("imports"),
+    "member": _("members"),
+    "identity_mapping": _("identity mappings"),
+    "suggestion": _("merge suggestions"),
+    "access": _("access"),
+    "account": _("accounts"),
+    "community": _("community profile"),
+    "token": _("API tokens"),
+}
+
+# ``target_type`` is the model name of what was changed.
+TARGET_LABELS: dict[str, Promise] = {
+    "community": _("community"),
+    "communityaccess": _("access"),
+    "invitation": _("invitation"),
+    "importrun": _("import"),
+    "member": _("member"),
+    "user": _("account"),
+    "apitoken": _("API token"),
+    "mergesuggestion": _("merge suggestion"),
+}
+
+DETAIL_TEXT_LIMIT = 80
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One entry as people read it."""
+
+    entry: AuditEntry
+    action_label: str | Promise
+    target_label: str | Promise
+    details: str
+
+
+def audit_log(
+    community: Any, *, action_group: str = "", actor_label: str = ""
+) -> QuerySet[AuditEntry]:
+    """The community's entries, newest first, optionally one action group and one account.
+
+    Accounts are matched by the label recorded with the entry (the username at the time, or
+    ``cli:<user>``), so the command line and deleted accounts can be filtered too.
+    """
+    entries = AuditEntry.objects.filter(community=community)
+    if action_group:
+        entries = entries.filter(action__startswith=f"{action_group}.")
+    if actor_label:
+        entries = entries.filter(actor_label=actor_label)
+    return entries.order_by("-created_at", "-id")
+
+
+def latest_entries(community: Any, limit: int = 10) -> list[AuditEntry]:
+    """The newest entries, for the settings page's summary."""
+    return list(audit_log(community)[:limit])
+
+
+def audit_actor_labels(community: Any) -> list[str]:
+    """Everyone who appears in the community's log, for the account filter."""
+    return list(
+        AuditEntry.objects.filter(community=community)
+        .exclude(actor_label="")
+        .order_by("actor_label")
+        .values_list("actor_label", flat=True)
+        .distinct()
+    )
+
+
+def action_group_choices(community: Any) -> list[tuple[str, str | Promise]]:
+    """The known groups plus any other prefix found in the community's log."""
+    found = set(
+        AuditEntry.objects.filter(community=community)
+        .order_by()
+        .values_list("action", flat=True)
+        .distinct()
+    )
+    groups = dict(ACTION_GROUPS)
+    for action in sorted(found):
+        prefix = action.split(".", 1)[0]
+        groups.setdefault(prefix, prefix)
+    return list(groups.items())
+
+
+def describe_action(action: str) -> str | Promise:
+    """The action in words; an action nobody labelled yet is shown as recorded."""
+    return ACTION_LABELS.get(action, action)
+
+
+def describe_target(entry: AuditEntry) -> str | Promise:
+    """What was changed, e.g. 'member #12' (the target may no longer exist)."""
+    if not entry.target_type:
+        return ""
+    label = TARGET_LABELS.get(entry.target_type, entry.target_type)
+    return f"{label} #{entry.target_id}" if entry.target_id else label
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        text = ", ".join(f"{key}: {_short(item)}" for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        text = ", ".join(_short(item) for item in value) or "—"
+    elif value is None or value == "":
+        text = "—"
+    else:
+        text = str(value)
+    text = " ".join(text.split())
+    if len(text) > DETAIL_TEXT_LIMIT:
+        text = text[: DETAIL_TEXT_LIMIT - 1] + "…"
+    return text
+
+
+def describe_details(details: Any) -> str:
+    """``key: value`` pairs on one line; a before/after pair becomes ``field: old → new``."""
+    if not isinstance(details, dict):
+        return _short(details)
+    before, after = details.get("before"), details.get("after")
+    if isinstance(before, dict) and isinstance(after, dict) and len(details) == 2:
+        return " · ".join(
+            f"{field}: {_short(before.get(field))} → {_short(value)}"
+            for field, value in after.items()
+        )
+    return " · ".join(f"{key}: {_short(value)}" for key, value in details.items())
+
+
+def describe_entries(entries: Any) -> list[AuditLine]:
+    """Entries as people read them (no queries: everything needed is on the entry)."""
+    return [
+        AuditLine(
+            entry=entry,
+            action_label=describe_action(entry.action),
+            target_label=describe_target(entry),
+            details=describe_details(entry.details),
+        )
+        for entry in entries
+    ]

@@ -1,0 +1,71 @@
+"""The demo's real sample communities, loaded by ``shequn demo`` and by the browser test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+# The demo's real sample communities: (profile, sample folder, format, channel override).
+DEMO_COMMUNITIES = [
+    (
+        {
+            "slug": "history-meta",
+            "name": "History Meta Stack Exchange",
+            "carrier": "History Stack Exchange, the Q&A site about history",
+            "positioning": (
+                "Users of History Stack Exchange who discuss the site's own rules, scope and "
+                "governance."
+            ),
+            "mission": (
+                "Keep History Stack Exchange a place for good questions and well-sourced answers."
+            ),
+            "values_advocated": ["well-sourced answers", "clear scope", "civility"],
+            "values_opposed": ["opinion-based questions", "homework dumps"],
+        },
+        "history-meta-se",
+        "stackexchange",
+        "history.meta.stackexchange.com",
+    ),
+    (
+        {
+            "slug": "houston-datavis",
+            "name": "Houston Data Visualization meetup",
+            "carrier": "Monthly meetups and a Slack workspace",
+            "positioning": "People in Houston who make or want to learn data visualisation.",
+            "mission": "Learn data visualisation together and show Houston what data can say.",
+            "values_advocated": ["sharing work in progress", "helping newcomers", "open data"],
+            "values_opposed": ["gatekeeping"],
+            "time_zone": "America/Chicago",
+        },
+        "houstondatavis-slack-2016",
+        "slack",
+        None,
+    ),
+]
+
+
+def load_demo_communities(
+    announce: Callable[[Any], None] | None = None,
+) -> list[tuple[Any, Any]]:
+    """Create the sample communities (if missing) and import their bundled data (idempotent).
+
+    ``announce(community)`` is called before each import. Returns (community, summary) pairs.
+    """
+    from shequn.communities.models import Community
+    from shequn.communities.services import do_create_community
+    from shequn.interactions.services import do_import
+
+    loaded = []
+    for profile, folder, format_name, channel in DEMO_COMMUNITIES:
+        community = Community.objects.filter(slug=profile["slug"]).first()
+        if community is None:
+            community = do_create_community(**profile)
+        if announce is not None:
+            announce(community)
+        summary = do_import(
+            community, SAMPLE_DIR / folder, format_name=format_name, channel=channel
+        )
+        loaded.append((community, summary))
+    return loaded
