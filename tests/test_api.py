@@ -154,3 +154,10 @@ def test_tokens_create_and_revoke(api, community):
 def test_openapi_schema_is_served(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/communities/{slug}/events" in schema["paths"]
+
+
+def test_api_reference_page_works_offline(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "swagger-ui" in html and "cdn." not in html and "https://" not in html.split("<body")[0]
