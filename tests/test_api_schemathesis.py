@@ -15,6 +15,20 @@ from shequn.wsgi import application
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """The WSGI app is called directly (not through Django's test client), so its request
+    signals would close the test's database connection, in the middle of its transaction."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def bearer(django_user_model) -> dict[str, str]:
     user = django_user_model.objects.create_user(username="robot", password="x-very-long-pass")
