@@ -573,3 +573,36 @@ def test_folder_without_exports_is_rejected(community, tmp_path):
     (tmp_path / "notes.json").write_text("{}")
     with pytest.raises(ImportFormatError, match="no DiscordChatExporter JSON export"):
         do_import(community, tmp_path, format_name="discord")
+
+
+def _records(path: Path) -> list[str]:
+    return [repr(record) for record in source_class("discord")(path).records()]
+
+
+@pytest.mark.parametrize("indent", [None, 4, "\t", 0], ids=["compact", "4", "tab", "0"])
+def test_any_json_layout_and_long_messages_read_the_same(tmp_path, indent):
+    # Messages are read in batches cut between messages; a long message spans several reads,
+    # and braces, commas and line breaks in strings must not cut a batch.
+    long = message("5100", BOB, "x" * 40_000 + '},\n{"id": "1"}\n}', "2024-03-01T09:40:00+08:00")
+    messages = [*MESSAGES, long] * 40
+    dce = write(tmp_path / "dce.json", export(messages))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(export(messages), indent=indent, ensure_ascii=False), "utf-8")
+    expected = _records(dce)
+    assert len(expected) > 40 * len(MESSAGES)
+    assert _records(other) == expected
+
+
+def test_integer_beyond_64_bits_is_invalid_json_at_its_message(tmp_path):
+    huge = message(
+        "5101",
+        BOB,
+        "big",
+        "2024-03-01T09:40:00+08:00",
+        attachments=[{"fileName": "a.png", "fileSizeBytes": 2**64}],
+    )
+    path = write(tmp_path / "big.json", export([*MESSAGES, huge, *MESSAGES]))
+    with pytest.raises(ImportFormatError) as error:
+        _records(path)
+    assert error.value.location == f"messages[{len(MESSAGES)}]"
+    assert "invalid JSON" in error.value.problem

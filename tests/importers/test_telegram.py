@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import table_counts
 
-from shequn.interactions.importers import detect_format
+from shequn.interactions.importers import detect_format, telegram
 from shequn.interactions.importers.pipeline import ImportPipeline
 from shequn.interactions.importers.records import ImportFormatError
 from shequn.interactions.importers.telegram import TelegramSource
@@ -561,3 +561,94 @@ def test_self_joins_names_and_ambiguous_names(community, write_export):
     assert events["msg:7"].member is None
     assert summary.source_counts["joins_unresolved"] == 2
     assert summary.source_counts["leaves_unresolved"] == 1
+
+
+def plain_walk(path: Path, **options: Any) -> tuple[list[str], dict[str, int], Any]:
+    """Records, counts and error of the reference reader (every parse event in Python)."""
+    source = TelegramSource(path, **options)
+    records: list[str] = []
+    try:
+        records.extend(repr(record) for record in source._plain_records(0))
+    except ImportFormatError as exc:
+        return records, dict(source.counts), (exc.location, exc.problem)
+    return records, dict(source.counts), None
+
+
+def fast_read(path: Path, **options: Any) -> tuple[list[str], dict[str, int], Any]:
+    source = TelegramSource(path, **options)
+    records: list[str] = []
+    try:
+        records.extend(repr(record) for record in source.records())
+    except ImportFormatError as exc:
+        return records, dict(source.counts), (exc.location, exc.problem)
+    return records, dict(source.counts), None
+
+
+FULL_EXPORT = full_export(
+    [
+        chat(GROUP, chat_id=1),
+        chat([], name="Quiet", chat_type="private_supergroup", chat_id=2),  # "messages": []
+        chat(BASE, name="Bob Li", chat_type="personal_chat", chat_id=102),  # skipped
+        chat(
+            [message(1, T0, BOB, "hi", reactions=[reaction("👍", 2, ALICE, at=T0 + 5)])],
+            chat_id=3,
+        ),
+    ],
+    left=[chat(BASE, name="News", chat_type="public_channel", chat_id=888)],
+)
+
+
+@pytest.mark.parametrize("document", [chat(GROUP), FULL_EXPORT], ids=["single chat", "full export"])
+def test_exports_are_read_in_one_pass_with_the_records_of_the_plain_walk(
+    write_export, monkeypatch, document
+):
+    """The messages are built by ijson's C backend; only the structure around them is seen in
+    Python. A tdesktop export never needs the plain walk (every event in Python)."""
+    path = write_export(document)
+    expected = plain_walk(path)
+    assert expected[0] and expected[2] is None
+
+    def no_replay(self, skip):
+        raise AssertionError("read again with the plain walk")
+
+    monkeypatch.setattr(TelegramSource, "_plain_records", no_replay)
+    assert fast_read(path) == expected
+
+
+@pytest.mark.parametrize("chunk", [5, 16, 64, 1000])
+def test_reading_in_any_chunks_gives_the_same_records(write_export, monkeypatch, chunk):
+    """Values, keys and empty arrays split between chunks (small ones may replay)."""
+    path = write_export(FULL_EXPORT)
+    expected = plain_walk(path)
+    monkeypatch.setattr(telegram, "CHUNK", chunk)
+    assert fast_read(path) == expected
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {**chat(BASE), "messages": {}},  # an empty map is not an empty array
+        full_export([chat(BASE, chat_id=1), {**chat(BASE, chat_id=2), "messages": {}}]),
+        full_export([chat(BASE, chat_id=1), []]),  # a chat that is no object
+        full_export([chat(BASE, chat_id=1), {}]),
+        {**chat(BASE), "name": {"nested": "object"}},
+        {"messages": BASE, **chat([]), "id": 5},  # messages before the header, twice
+        [chat(BASE)],
+        {"item": 1, **chat(BASE)},
+        {"chats.list": [chat(BASE)], "about": "a chats.list key reads like a chat list"},
+    ],
+)
+def test_unusual_layouts_give_the_records_and_errors_of_the_plain_walk(write_export, document):
+    path = write_export(document)
+    assert fast_read(path) == plain_walk(path)
+
+
+def test_malformed_json_in_a_full_export_names_the_same_message(write_export, settings):
+    path = write_export(FULL_EXPORT)
+    text = path.read_text(encoding="utf-8")
+    cut = text.rindex('"reactions"')  # in chats.list[3]'s first message
+    path.write_text(text[:cut] + "}" + text[cut:], encoding="utf-8")
+    expected = plain_walk(path)
+    assert expected[2][0] == "chats.list[3].messages[0]"
+    assert "invalid JSON" in expected[2][1]
+    assert fast_read(path) == expected

@@ -3,8 +3,9 @@
 DiscordChatExporter (github.com/Tyrrrz/DiscordChatExporter, "DCE") writes one JSON document per
 channel: ``guild``, ``channel``, ``dateRange`` and ``exportedAt`` first, then ``messages``, then
 ``messageCount``. Each Discord channel (or thread) becomes a shequn channel keyed by its id, so
-re-exports of overlapping date ranges dedupe on the message ids. Messages are streamed with
-ijson; only a dict of the accounts seen in the current file is kept.
+re-exports of overlapping date ranges dedupe on the message ids. Messages are streamed in small
+batches parsed by orjson (or by ijson, where a batch cannot be cut safely); only a dict of the
+accounts seen in the current file is kept.
 
 Field names follow DCE's ``JsonMessageWriter.cs``. Older DCE versions leave out ``nickname``,
 ``roles``, ``mentions``, ``reference`` and reaction ``users``; all of these are optional here.
@@ -13,20 +14,23 @@ Field names follow DCE's ``JsonMessageWriter.cs``. Older DCE versions leave out 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import ijson
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from orjson import JSONDecodeError, loads
 
 from shequn.communities.models import Platform
-from shequn.interactions.importers.base import Source
+from shequn.interactions.importers.base import CountingReader, Source
 from shequn.interactions.importers.records import (
     ChannelRecord,
     EventRecord,
@@ -61,6 +65,45 @@ IMAGE = frozenset(["png", "jpg", "jpeg", "gif", "webp", "bmp", "heic", "avif", "
 VIDEO = frozenset(["mp4", "mov", "webm", "mkv", "avi", "m4v"])
 AUDIO = frozenset(["mp3", "ogg", "oga", "opus", "wav", "m4a", "flac", "aac"])
 
+# Batched reading of the messages array (see DiscordSource._fast_file).
+CHUNK = 1 << 14
+HEAD_LIMIT = 1 << 20  # the "messages" key is further in: read the file with ijson alone
+TAIL_LIMIT = 1 << 20  # as much after the messages array
+CUT_ATTEMPTS = 3
+MESSAGE_LIMIT = 64 << 20  # no cut found in this much: leave the rest to ijson
+MESSAGES_KEY = re.compile(rb'"messages"[ \t\r\n]*:[ \t\r\n]*\[')
+WS = re.compile(rb"[ \t\r\n]*")
+JSON_WS = b" \t\r\n"
+OPEN_BRACE, CLOSE_BRACKET, COMMA, MINUS = b"{],-"
+NUMBER_START = frozenset(b":,[")
+# Bytes to "D" (digit), "Q" (quote) or "x": a run of 19 digits or more that is not a string's
+# end is a number ijson may reject (yajl's integers stop at 64 bits, orjson's do not).
+DIGIT_CLASSES = bytes(68 if 48 <= byte <= 57 else 81 if byte == 34 else 120 for byte in range(256))
+LONG_NUMBER = b"D" * 19 + b"x"
+
+# The fields read from every message, in one C call (pick) while none is missing.
+MESSAGE_FIELDS = (
+    "id",
+    "type",
+    "timestamp",
+    "author",
+    "content",
+    "reactions",
+    "isPinned",
+    "timestampEdited",
+    "attachments",
+    "embeds",
+    "stickers",
+    "mentions",
+)
+pick = itemgetter(*MESSAGE_FIELDS)
+
+REPLY = EventKind.REPLY
+SYSTEM = EventKind.SYSTEM
+MENTION = EventKind.MENTION
+REACTION = EventKind.REACTION
+JOIN_LEAVE = (EventKind.JOIN, EventKind.LEAVE)
+
 
 def looks_like_export(path: Path) -> bool:
     """DCE starts every export with ``{"guild": {…}`` and names the channel right after."""
@@ -83,6 +126,56 @@ def _attachment_type(attachments: list[Any]) -> str:
     if extension in AUDIO:
         return "audio"
     return "file"
+
+
+def _parse_batch(buf: bytes, start: int, end: int) -> list[Any] | None:
+    """The values of ``[buf[start:end]]`` as ijson reads them; None when that is not JSON."""
+    batch = b"".join((b"[", memoryview(buf)[start:end], b"]"))
+    if _long_number(batch):
+        try:
+            return list(ijson.items(io.BytesIO(batch), "item", use_float=True))
+        except ijson.JSONError:
+            return None
+    try:
+        return loads(batch)
+    except JSONDecodeError:
+        return None
+
+
+def _named(name: Any, content: str) -> bool:
+    return name.__class__ is str and bool(name) and f"@{name}" in content
+
+
+def _top_level(head: bytes) -> bool:
+    """Whether a ``"messages"`` key after ``head`` (the file's start) is a top-level key."""
+    head = head.rstrip(JSON_WS)
+    if head.lstrip(JSON_WS) == b"{":
+        return True
+    if not head.endswith(b","):
+        return False
+    try:
+        before = loads(head[:-1] + b"}")
+    except JSONDecodeError:
+        return False
+    return isinstance(before, dict) and "messages" not in before
+
+
+def _long_number(batch: bytes) -> bool:
+    """Whether ``batch`` may hold a number of 19 digits or more (outside strings)."""
+    classes = batch.translate(DIGIT_CLASSES)
+    found = classes.find(LONG_NUMBER)
+    while found >= 0:
+        start = found
+        while start and classes[start - 1] == 68:
+            start -= 1
+        if start and batch[start - 1] == MINUS:
+            start -= 1
+        while start and batch[start - 1] in JSON_WS:
+            start -= 1
+        if start and batch[start - 1] in NUMBER_START:
+            return True
+        found = classes.find(LONG_NUMBER, found + 20)
+    return False
 
 
 @dataclass(slots=True)
@@ -147,15 +240,126 @@ class DiscordSource(Source):
             self._seen, self._seen_key = {}, target.key
         self.counts["files"] += 1
         label = _("messages[%(index)d]")
+        with self.open_counted(path) as reader:
+            done = yield from self._fast_file(reader, target, label)
+        if done is not None:
+            yield from self._ijson_file(path, target, label, done)
+
+    def _fast_file(
+        self, reader: BinaryIO, ch: _Channel, label: str
+    ) -> Generator[Record, None, int | None]:
+        """Parse ``messages`` in batches of whole messages with orjson; None when all is read.
+
+        A batch is cut after a ``}`` on a line of its own at the indentation of the first
+        message: JSON strings hold no raw line breaks, and orjson only accepts ``[batch]`` when
+        the cut falls between two messages, so a wrong cut cannot go unnoticed. Memory is
+        bounded by the chunk size and the largest message. Anything unexpected (a compact or
+        odd layout, malformed JSON, numbers that ijson treats differently, a large tail) returns
+        the number of messages done, and ``_ijson_file`` reads the file again the original way
+        from there, so records and error messages are exactly those of ijson.
+        """
+        buf = reader.read(CHUNK)
+        # The top-level "messages" key: the first candidate after a valid object head.
+        search = 0
+        while True:
+            found = MESSAGES_KEY.search(buf, search)
+            if found is None:
+                if len(buf) > HEAD_LIMIT:
+                    return 0
+                more = reader.read(CHUNK)
+                if not more:
+                    return 0
+                buf += more
+                continue
+            if _top_level(buf[: found.start()]):
+                break
+            search = found.start() + 1
+        pos = found.end()
+        while True:
+            first = WS.match(buf, pos).end()
+            if first < len(buf):
+                break
+            more = reader.read(CHUNK)
+            if not more:
+                return 0
+            buf += more
+        opening = buf[first]
+        if opening != OPEN_BRACE and opening != CLOSE_BRACKET:
+            return 0
+        indent = buf[pos:first]
+        if opening == OPEN_BRACE:
+            if b"\n" not in indent:
+                return 0  # not indented: no safe place to cut batches
+            close = b"\n" + indent[indent.rfind(b"\n") + 1 :] + b"}"
         done = 0
-        reader = self.open_counted(path)
-        with reader:
+        pos = first
+        scanned = pos  # no cut before this point (for messages longer than a chunk)
+        while opening == OPEN_BRACE:
+            end = buf.rfind(close, scanned)
+            if end < 0:
+                more = reader.read(CHUNK)
+                if not more or len(buf) - pos > MESSAGE_LIMIT:
+                    return done
+                buf = buf[pos:] + more
+                scanned = max(0, len(buf) - len(more) - len(close))
+                pos = 0
+                continue
+            # The last candidate may close the document rather than a message (when both have
+            # the same indentation): then try the one before.
+            for _attempt in range(CUT_ATTEMPTS):
+                messages = _parse_batch(buf, pos, end + len(close))
+                if messages is not None:
+                    break
+                end = buf.rfind(close, pos, end)
+                if end < 0:
+                    break
+            if messages is None:
+                return done
+            end += len(close)
+            yield from self._messages(messages, ch, label, done)
+            done += len(messages)
+            # What follows the batch: a comma and more messages, or the end of the array.
+            buf = buf[end:]
+            while True:
+                pos = WS.match(buf).end()
+                if pos < len(buf):
+                    break
+                more = reader.read(CHUNK)
+                if not more:
+                    return done
+                buf += more
+            scanned = pos
+            opening = buf[pos]
+            if opening == COMMA:
+                pos += 1
+                opening = OPEN_BRACE
+            elif opening != CLOSE_BRACKET:
+                return done
+        # The rest of the document after the array must be valid, small and hold no more
+        # messages (ijson would go on to items of a second "messages" key).
+        tail = buf[pos + 1 :]
+        while more := reader.read(CHUNK):
+            tail += more
+            if len(tail) > TAIL_LIMIT:
+                return done
+        try:
+            rest = loads(b'{"messages":[]' + tail)
+        except JSONDecodeError:
+            return done
+        if rest.get("messages") != []:
+            return done
+        return None
+
+    def _ijson_file(self, path: Path, ch: _Channel, label: str, skip: int) -> Iterator[Record]:
+        """Read the file again with ijson, from its ``skip``-th message on."""
+        raw = CountingReader(path.open("rb", buffering=0))
+        self._readers[-1] = raw  # progress counts this pass instead of the abandoned one
+        done = 0
+        with io.BufferedReader(raw, buffer_size=1 << 16) as reader:
             try:
                 for message in ijson.items(reader, "messages.item", use_float=True):
-                    where = label % {"index": done}
-                    if not isinstance(message, dict):
-                        raise ImportFormatError(path, where, _("expected a JSON object"))
-                    yield from self._message(message, target, where)
+                    if done >= skip:
+                        yield from self._messages((message,), ch, label, done)
                     done += 1
             except ijson.JSONError as exc:
                 raise ImportFormatError(
@@ -236,122 +440,298 @@ class DiscordSource(Source):
         return record, target
 
     # -------------------------------------------------------------- messages
-    def _message(self, obj: dict[str, Any], ch: _Channel, where: str) -> Iterator[Record]:
-        message_id = self._id(obj, "id", ch.path, where)
-        msg_type = self._text(obj, "type", ch.path, where, required=True)
-        occurred = self._time(obj, "timestamp", ch.path, where)
-        author = obj.get("author")
-        if not isinstance(author, dict):
-            raise ImportFormatError(
-                ch.path, where, _("missing the '%(field)s' object") % {"field": "author"}
-            )
-        actor = yield from self._user(author, ch, where, prefix="author.", complete=True)
-        content = obj.get("content")
-        if content is not None and not isinstance(content, str):
-            raise ImportFormatError(
-                ch.path,
-                where,
-                _("field '%(field)s' must be a string or null") % {"field": "content"},
-            )
-        source_id = f"msg:{message_id}"
-        kind = KIND_BY_TYPE.get(msg_type, EventKind.SYSTEM)
-        reactions = self._reactions(obj, ch, where)
-        attributes = self._attributes(obj, msg_type, kind, ch, reactions)
-        self.counts["messages"] += 1
-        base = {
-            "channel": ch.key,
-            "occurred_at": occurred,
-            "thread": ch.thread,
-            "location": where,
-        }
-        mentions = self._list(obj, "mentions", ch.path, where)
-        if kind in (EventKind.JOIN, EventKind.LEAVE):
-            yield from self._membership(
-                msg_type, kind, source_id, actor, mentions, content, attributes, ch, base
-            )
-        else:
-            parent = None
-            if kind == EventKind.REPLY:
-                reference = obj.get("reference")
-                referenced = reference.get("messageId") if isinstance(reference, dict) else None
-                parent = f"msg:{referenced}" if referenced else None
-                self.counts["replies"] += 1
-            elif kind == EventKind.SYSTEM:
-                self.counts["system_messages"] += 1
-            yield EventRecord(
-                source_id=source_id,
-                kind=kind,
-                actor=actor,
-                text=content,
-                parent=parent,
-                content_type=self._content_type(obj, content, kind, attributes),
-                attributes=attributes or None,
-                actor_name=self._display_name(author),
-                **base,
-            )
-            if kind != EventKind.SYSTEM:
-                yield from self._mentions(mentions, msg_type, content, actor, source_id, ch, base)
-        yield from self._reaction_events(reactions, source_id, ch, base)
+    def _messages(
+        self, messages: Iterable[Any], ch: _Channel, label: str, done: int
+    ) -> Iterator[Record]:
+        """The records of ``messages``, the first being ``messages[done]`` of the file.
 
-    def _attributes(
-        self,
-        obj: dict[str, Any],
-        msg_type: str,
-        kind: str,
-        ch: _Channel,
-        reactions: list[tuple[str, str, int, list[dict[str, Any]] | None]],
-    ) -> dict[str, Any]:
-        """What is worth keeping beyond the event itself, only when present (rows are many)."""
-        attributes: dict[str, Any] = {}
-        if msg_type not in ("Default", "Reply"):
-            attributes["type"] = msg_type
-        if obj.get("isPinned") is True:
-            attributes["pinned"] = True
-        if obj.get("timestampEdited"):
-            attributes["edited"] = True
-        for field in ("attachments", "embeds", "stickers"):
-            items = obj.get(field)
-            if isinstance(items, list) and items:
-                attributes[field] = len(items)
-        if reactions:
-            totals: dict[str, int] = {}
-            for _key, emoji, count, _users in reactions:
-                totals[emoji] = totals.get(emoji, 0) + count
-            attributes["reactions"] = totals
-        reference = obj.get("reference")
-        if kind != EventKind.REPLY and isinstance(reference, dict):
-            if reference.get("type") == "Forward":
-                attributes["forwarded"] = True
-            kept = {k: reference[k] for k in ("messageId", "channelId") if reference.get(k)}
-            if kept:
-                attributes["reference"] = kept
-        interaction = obj.get("interaction")
-        if isinstance(interaction, dict):
-            user = interaction.get("user")
-            attributes["interaction"] = {
-                "name": interaction.get("name"),
-                "user": user.get("id") if isinstance(user, dict) else None,
-            }
-        if ch.parent_id:
-            attributes["parent_channel_id"] = ch.parent_id
-        return attributes
-
-    @staticmethod
-    def _content_type(
-        obj: dict[str, Any], content: str | None, kind: str, attributes: dict[str, Any]
-    ) -> str:
-        if kind == EventKind.SYSTEM:
-            return "system"
-        attachments = obj.get("attachments")
-        if isinstance(attachments, list) and attachments:
-            return _attachment_type(attachments)
-        if attributes.get("forwarded"):
-            return "forward"
-        if attributes.get("stickers") and not content:
-            return "sticker"
-        if attributes.get("embeds") or (content and URL.search(content)):
-            return "link"
-        return "text"
+        Inlines what is done per message (ids, author, attributes, mentions, reaction events)
+        and leaves rarer cases (membership events, checking reactions, problems) to the helpers
+        below; the checks and their order are those of the helpers.
+        """
+        path, key, thread, parent_id = ch.path, ch.key, ch.thread, ch.parent_id
+        seen = self._seen
+        counts = self.counts
+        member = self._member
+        fromisoformat = dt.datetime.fromisoformat
+        before, percent, after = label.partition("%(index)d")
+        simple = percent and "%" not in before and "%" not in after
+        for index, obj in enumerate(messages, done):
+            where = f"{before}{index}{after}" if simple else label % {"index": index}
+            if not isinstance(obj, dict):
+                raise ImportFormatError(path, where, _("expected a JSON object"))
+            try:
+                (
+                    value,
+                    msg_type,
+                    stamp,
+                    author,
+                    content,
+                    listed,
+                    pinned,
+                    edited,
+                    attachments,
+                    embeds,
+                    stickers,
+                    mentions,
+                ) = pick(obj)
+            except KeyError:  # a field left out (older DCE versions): None, as with get()
+                (
+                    value,
+                    msg_type,
+                    stamp,
+                    author,
+                    content,
+                    listed,
+                    pinned,
+                    edited,
+                    attachments,
+                    embeds,
+                    stickers,
+                    mentions,
+                ) = map(obj.get, MESSAGE_FIELDS)
+            message_id = value.strip() if value.__class__ is str else ""
+            if not message_id:
+                message_id = self._id(obj, "id", path, where)
+            if msg_type.__class__ is not str or not msg_type:
+                msg_type = self._text(obj, "type", path, where, required=True)
+            try:
+                occurred = fromisoformat(stamp)
+            except (TypeError, ValueError):
+                occurred = None
+            if occurred is None or occurred.tzinfo is None:
+                occurred = self._time(obj, "timestamp", path, where)
+            if not isinstance(author, dict):
+                raise ImportFormatError(
+                    path, where, _("missing the '%(field)s' object") % {"field": "author"}
+                )
+            value = author.get("id")
+            actor = value.strip() if value.__class__ is str else ""
+            if not actor:
+                actor = self._id(author, "id", path, where, prefix="author.")
+            known = seen.get(actor)
+            if known is not True:
+                seen[actor] = True
+                if known is None:
+                    counts["members"] += 1
+                yield member(author, actor, ch, where, True)
+            if content is not None and content.__class__ is not str:
+                raise ImportFormatError(
+                    path,
+                    where,
+                    _("field '%(field)s' must be a string or null") % {"field": "content"},
+                )
+            source_id = f"msg:{message_id}"
+            kind = KIND_BY_TYPE.get(msg_type, SYSTEM)
+            reactions = (
+                self._reactions(obj, ch, where) if listed or listed.__class__ is not list else ()
+            )
+            # What is worth keeping beyond the event itself, only when present (rows are many).
+            attributes: dict[str, Any] = {}
+            if msg_type != "Default" and msg_type != "Reply":
+                attributes["type"] = msg_type
+            if pinned is True:
+                attributes["pinned"] = True
+            if edited:
+                attributes["edited"] = True
+            if attachments and attachments.__class__ is list:
+                attributes["attachments"] = len(attachments)
+            else:
+                attachments = None
+            if embeds and embeds.__class__ is list:
+                attributes["embeds"] = len(embeds)
+            else:
+                embeds = None
+            if stickers and stickers.__class__ is list:
+                attributes["stickers"] = len(stickers)
+            else:
+                stickers = None
+            if reactions:
+                totals: dict[str, int] = {}
+                for _key, emoji, count, _users in reactions:
+                    totals[emoji] = totals.get(emoji, 0) + count
+                attributes["reactions"] = totals
+            reference = obj.get("reference")
+            forwarded = False
+            if kind is not REPLY and isinstance(reference, dict):
+                if reference.get("type") == "Forward":
+                    attributes["forwarded"] = forwarded = True
+                kept = {k: reference[k] for k in ("messageId", "channelId") if reference.get(k)}
+                if kept:
+                    attributes["reference"] = kept
+            interaction = obj.get("interaction")
+            if isinstance(interaction, dict):
+                user = interaction.get("user")
+                attributes["interaction"] = {
+                    "name": interaction.get("name"),
+                    "user": user.get("id") if isinstance(user, dict) else None,
+                }
+            if parent_id:
+                attributes["parent_channel_id"] = parent_id
+            counts["messages"] += 1
+            if mentions is None:
+                mentions = ()
+            elif mentions.__class__ is not list:
+                mentions = self._list(obj, "mentions", path, where)
+            if kind in JOIN_LEAVE:
+                base = {
+                    "channel": key,
+                    "occurred_at": occurred,
+                    "thread": thread,
+                    "location": where,
+                }
+                yield from self._membership(
+                    msg_type, kind, source_id, actor, mentions, content, attributes, ch, base
+                )
+            else:
+                parent = None
+                if kind is REPLY:
+                    referenced = reference.get("messageId") if isinstance(reference, dict) else None
+                    parent = f"msg:{referenced}" if referenced else None
+                    counts["replies"] += 1
+                elif kind is SYSTEM:
+                    counts["system_messages"] += 1
+                if kind is SYSTEM:
+                    content_type = "system"
+                elif attachments:
+                    content_type = _attachment_type(attachments)
+                elif forwarded:
+                    content_type = "forward"
+                elif stickers and not content:
+                    content_type = "sticker"
+                elif embeds or (content and "://" in content and URL.search(content)):
+                    content_type = "link"
+                else:
+                    content_type = "text"
+                name = author.get("nickname")
+                if not name or name.__class__ is not str:
+                    name = author.get("name")
+                    if not name or name.__class__ is not str:
+                        name = ""
+                yield EventRecord(
+                    key,
+                    source_id,
+                    kind,
+                    occurred,
+                    actor,
+                    None,
+                    content,
+                    None,
+                    parent,
+                    thread,
+                    content_type,
+                    attributes or None,
+                    name,
+                    where,
+                )
+                if mentions and kind is not SYSTEM:
+                    written: set[str] = set()
+                    for position, mention in enumerate(mentions):
+                        if not isinstance(mention, dict):
+                            raise ImportFormatError(
+                                path,
+                                where,
+                                _("missing the '%(field)s' object")
+                                % {"field": f"mentions[{position}]"},
+                            )
+                        value = mention.get("id")
+                        target = value.strip() if value.__class__ is str else ""
+                        if not target:
+                            target = self._id(
+                                mention, "id", path, where, prefix=f"mentions[{position}]."
+                            )
+                        complete = isinstance(mention.get("roles"), list)
+                        known = seen.get(target)
+                        if known is None or (complete and not known):
+                            seen[target] = complete
+                            if known is None:
+                                counts["members"] += 1
+                            yield member(mention, target, ch, where, complete)
+                        if target == actor or target in written:
+                            continue
+                        # A reply pings the replied-to author by default and Discord lists them
+                        # among the mentions; the reply already points at them, so only
+                        # mentions written out count. DCE renders a mention as ``@display
+                        # name`` (or ``<@id>`` without markdown rendering).
+                        if msg_type == "Reply" and not (
+                            content
+                            and (
+                                (
+                                    "<@" in content
+                                    and (f"<@{value}>" in content or f"<@!{value}>" in content)
+                                )
+                                or _named(mention.get("nickname"), content)
+                                or _named(mention.get("name"), content)
+                            )
+                        ):
+                            continue
+                        written.add(target)
+                        counts["mentions"] += 1
+                        yield EventRecord(
+                            key,
+                            f"{source_id}#mention:{target}",
+                            MENTION,
+                            occurred,
+                            actor,
+                            target,
+                            None,
+                            None,
+                            source_id,
+                            thread,
+                            "",
+                            None,
+                            "",
+                            where,
+                        )
+            # One reaction event per reacting user; Discord keeps no reaction times: the
+            # message's.
+            if not reactions:
+                continue
+            for index, (emoji_key, emoji, _count, users) in enumerate(reactions):
+                if not users:
+                    continue
+                for position, user in enumerate(users):
+                    if not isinstance(user, dict):
+                        raise ImportFormatError(
+                            path,
+                            where,
+                            _("missing the '%(field)s' object")
+                            % {"field": f"reactions[{index}].users[{position}]"},
+                        )
+                    value = user.get("id")
+                    reactor = value.strip() if value.__class__ is str else ""
+                    if not reactor:
+                        reactor = self._id(
+                            user,
+                            "id",
+                            path,
+                            where,
+                            prefix=f"reactions[{index}].users[{position}].",
+                        )
+                    complete = isinstance(user.get("roles"), list)
+                    known = seen.get(reactor)
+                    if known is None or (complete and not known):
+                        seen[reactor] = complete
+                        if known is None:
+                            counts["members"] += 1
+                        yield member(user, reactor, ch, where, complete)
+                    counts["reaction_users"] += 1
+                    yield EventRecord(
+                        key,
+                        f"{source_id}#reaction:{emoji_key}:{reactor}",
+                        REACTION,
+                        occurred,
+                        reactor,
+                        None,
+                        None,
+                        None,
+                        source_id,
+                        thread,
+                        "reaction",
+                        {"emoji": emoji},
+                        "",
+                        where,
+                    )
 
     def _membership(
         self,
@@ -388,61 +768,18 @@ class DiscordSource(Source):
                 **base,
             )
 
-    def _mentions(
-        self,
-        mentions: list[Any],
-        msg_type: str,
-        content: str | None,
-        actor: str,
-        source_id: str,
-        ch: _Channel,
-        base: dict[str, Any],
-    ) -> Iterator[Record]:
-        done: set[str] = set()
-        for index, mention in enumerate(mentions):
-            where, prefix = base["location"], f"mentions[{index}]."
-            target = yield from self._user(mention, ch, where, prefix=prefix)
-            if target == actor or target in done:
-                continue
-            # A reply pings the replied-to author by default and Discord lists them among the
-            # mentions; the reply already points at them, so only mentions written out count.
-            if msg_type == "Reply" and not self._written_out(mention, content):
-                continue
-            done.add(target)
-            self.counts["mentions"] += 1
-            yield EventRecord(
-                source_id=f"{source_id}#mention:{target}",
-                kind=EventKind.MENTION,
-                actor=actor,
-                target=target,
-                parent=source_id,
-                **base,
-            )
-
-    @staticmethod
-    def _written_out(user: dict[str, Any], content: str | None) -> bool:
-        """DCE renders a mention as ``@display name`` (or ``<@id>`` without markdown rendering)."""
-        if not content:
-            return False
-        user_id = user.get("id")
-        if f"<@{user_id}>" in content or f"<@!{user_id}>" in content:
-            return True
-        names = (user.get("nickname"), user.get("name"))
-        return any(isinstance(name, str) and name and f"@{name}" in content for name in names)
-
     def _reactions(
         self, obj: dict[str, Any], ch: _Channel, where: str
     ) -> list[tuple[str, str, int, list[dict[str, Any]] | None]]:
         """(emoji key, emoji name, count, users or None) for each reaction, checked."""
         parsed = []
         for index, reaction in enumerate(self._list(obj, "reactions", ch.path, where)):
-            field = f"reactions[{index}]"
             emoji = reaction.get("emoji") if isinstance(reaction, dict) else None
             if not isinstance(emoji, dict):
                 raise ImportFormatError(
                     ch.path,
                     where,
-                    _("missing the '%(field)s' object") % {"field": f"{field}.emoji"},
+                    _("missing the '%(field)s' object") % {"field": f"reactions[{index}].emoji"},
                 )
             emoji_id = emoji.get("id")
             name = emoji.get("name")
@@ -454,41 +791,18 @@ class DiscordSource(Source):
                     ch.path,
                     where,
                     _("%(field)s needs an emoji id or name and a whole-number count")
-                    % {"field": field},
+                    % {"field": f"reactions[{index}]"},
                 )
             users = reaction.get("users")
             if users is not None and not isinstance(users, list):
                 raise ImportFormatError(
                     ch.path,
                     where,
-                    _("field '%(field)s' must be a list") % {"field": f"{field}.users"},
+                    _("field '%(field)s' must be a list") % {"field": f"reactions[{index}].users"},
                 )
             self.counts["reactions"] += count
             parsed.append((key, name if isinstance(name, str) and name else key, count, users))
         return parsed
-
-    def _reaction_events(
-        self,
-        reactions: list[tuple[str, str, int, list[dict[str, Any]] | None]],
-        source_id: str,
-        ch: _Channel,
-        base: dict[str, Any],
-    ) -> Iterator[Record]:
-        """One reaction event per reacting user; Discord keeps no reaction times: the message's."""
-        for index, (key, emoji, _count, users) in enumerate(reactions):
-            for position, user in enumerate(users or ()):
-                prefix = f"reactions[{index}].users[{position}]."
-                reactor = yield from self._user(user, ch, base["location"], prefix=prefix)
-                self.counts["reaction_users"] += 1
-                yield EventRecord(
-                    source_id=f"{source_id}#reaction:{key}:{reactor}",
-                    kind=EventKind.REACTION,
-                    actor=reactor,
-                    parent=source_id,
-                    content_type="reaction",
-                    attributes={"emoji": emoji},
-                    **base,
-                )
 
     # ----------------------------------------------------------------- users
     def _user(

@@ -32,17 +32,22 @@ held (one small record per pending name) and resolved when that name first appea
 with no member and ``attributes.subject_name`` at the end of the chat. Two accounts sharing a name
 make the name ambiguous and unresolvable.
 
-Memory: the file is streamed with ``ijson.parse``; one message at a time is built with
-``ijson.ObjectBuilder``, never a whole chat. Per chat the parser keeps maps bounded by its
-members (id → name, name → id, pending invitations) and the ids of forum topics' opening
-messages (bounded by the number of topics), used to tell a message posted in a topic — which
-the export shows as a reply to the topic's first message — from a real reply.
+Memory: the file is streamed in small chunks through ijson's C backend, which builds the
+messages of one chunk at a time (see ``_Shape``), never a whole chat. A layout that reading
+cannot follow, and malformed JSON, are read again with ``ijson.parse``, one message at a time
+built with ``ijson.ObjectBuilder``: the reference, whose records and errors the fast reading
+matches. Per chat the parser keeps maps bounded by its members (id → name, name → id, pending
+invitations) and the ids of forum topics' opening messages (bounded by the number of topics),
+used to tell a message posted in a topic — which the export shows as a reply to the topic's
+first message — from a real reply.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -54,7 +59,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shequn.communities.models import Platform
-from shequn.interactions.importers.base import Source
+from shequn.interactions.importers.base import CountingReader, Source
 from shequn.interactions.importers.records import (
     ChannelRecord,
     EventRecord,
@@ -103,13 +108,25 @@ MEDIA_KEYS = (
     ("giveaway_information", "giveaway"),
     ("paid_stars_amount", "paid_media"),
 )
+# Keys copied into an ordinary message's attributes, in this order.
+ATTRIBUTE_KEYS = ("forwarded_from", "via_bot", "sticker_emoji", "media_type")
+# Keys without which an ordinary message has no attribute (beyond a reply's), no edit and no
+# media: its content type is "link", "text" or "".
+RARE_KEYS = frozenset(
+    (*ATTRIBUTE_KEYS, "edited_unixtime", "edited", *(key for key, _type in MEDIA_KEYS))
+)
 LINK_ENTITIES = frozenset({"link", "text_link"})
 SELF_JOIN_ACTIONS = frozenset({"join_group_by_link", "join_group_by_request"})
 INVITE_ACTIONS = frozenset({"invite_members", "create_group"})
 SCALAR_EVENTS = frozenset({"string", "number", "null", "boolean"})
+_fromtimestamp = dt.datetime.fromtimestamp
+_MESSAGE, _REPLY, _REACTION = EventKind.MESSAGE, EventKind.REPLY, EventKind.REACTION
+_fromisoformat = dt.datetime.fromisoformat
+_UTC = dt.UTC
 AMBIGUOUS = ""  # a name two accounts share in one chat: resolvable to neither
 MAX_OFFSET = dt.timedelta(hours=18)  # the widest UTC offset there is
 SNIFF_BYTES = 4096
+WHERE_PROBE = 7_031_996_240_213  # an index no label has otherwise
 _STRING = rb'"(?:[^"\\]|\\.)*"'
 SINGLE_CHAT_HEAD = re.compile(
     rb'\{\s*(?:"name"\s*:\s*(?:null|' + _STRING + rb")\s*,\s*)?"
@@ -139,6 +156,8 @@ class _Chat:
     pending: dict[str, list[EventRecord]] = field(default_factory=dict)  # name -> joins
     topics: set[int] = field(default_factory=set)
     message_label: str = ""
+    where_head: str | None = None  # message_where's text before the index, once translated
+    where_tail: str | None = None  # and after it; None: format the label each time
     ordinary: int = 0  # ordinary messages read
     others: bool = False  # whether anyone but the exporter wrote one
 
@@ -152,21 +171,269 @@ class _Chat:
         return _("%(list)s[%(chat)d]") % {"list": self.label, "chat": self.index}
 
     def message_where(self) -> str:
-        if not self.message_label:  # translated once per chat: this runs for every message
-            self.message_label = (
-                _("%(list)s[%(chat)d].messages[%(index)d]")
-                if self.label
-                else _("messages[%(index)d]")
-            )
-        return self.message_label % {
-            "list": self.label,
-            "chat": self.index,
-            "index": self.message_index,
-        }
+        if self.where_head is None:  # translated once per chat: this runs for every message
+            self._message_label()
+        if self.where_tail is None:
+            return self.message_label % {
+                "list": self.label,
+                "chat": self.index,
+                "index": self.message_index,
+            }
+        return f"{self.where_head}{self.message_index}{self.where_tail}"
+
+    def _message_label(self) -> None:
+        """Translate the label, and split it around the index where ``%(index)d`` is all
+        that changes from message to message, so each message costs one concatenation."""
+        self.message_label = label = (
+            _("%(list)s[%(chat)d].messages[%(index)d]") if self.label else _("messages[%(index)d]")
+        )
+        self.where_head = ""
+        if label.count("%(index)") == 1 and "%(index)d" in label:
+            probe = label % {"list": self.label, "chat": self.index, "index": WHERE_PROBE}
+            parts = probe.split(str(WHERE_PROBE))
+            if len(parts) == 2:
+                self.where_head, self.where_tail = parts
 
 
 def _type_name(value: Any) -> str:
     return "missing" if value is None else f"{type(value).__name__} {value!r}"
+
+
+# ------------------------------------------------------------------------------- fast reading
+# ijson's C backend (yajl2_c) builds a whole message in C when it is an ``items`` prefix's
+# match; feeding every parse event to a Python ObjectBuilder costs a Python call per JSON token.
+# The fast reader chains the C coroutines itself with ``_Shape`` as the prefix: C compares the
+# prefix with the path of every event outside a value being built, so ``_Shape.__eq__`` sees
+# the document's structure (a few calls per chat) and answers True where C is to build the
+# value: each message, and the small values around the messages. The calls carry only the
+# path; the event is inferred from the order of the paths. Whatever the inference cannot be
+# sure of (a layout no tdesktop writes, malformed JSON) raises ``_Replay``: the file is read
+# again with the plain ijson.parse walk, whose records and errors are the reference.
+try:
+    from ijson.backends import yajl2_c as _yajl2_c
+except ImportError:  # pragma: no cover - no C backend: the plain walk only
+    _yajl2_c = None
+
+CHUNK = 16 * 1024  # small enough that the messages C builds are still in cache
+_TOP, _WRAPPER, _LIST, _CHAT, _MESSAGES = range(5)  # what a streamed container is
+_UNKNOWN, _MAP, _ARRAY = range(3)
+# Markers the shape puts in the log between the values C appends: (what, argument). The last
+# three are followed by the value C built.
+_TOP_START, _TOP_END, _CHAT_START, _CHAT_END, _BEGIN, _END = range(6)
+_HEADER_VALUE, _PERSONAL_VALUE, _IGNORED_VALUE = range(6, 9)
+HEADER_FIELDS = frozenset({"name", "type", "id"})
+EMPTY_MESSAGES = re.compile(rb'"messages"\s*:\s*([\[{])\s*[\]}]')
+
+
+class _Replay(Exception):
+    """The fast reader cannot be sure what the document holds: read it the plain way."""
+
+
+class _Frame:
+    __slots__ = ("empty", "kind", "path", "pending", "role")
+
+    def __init__(self, path: str, role: int) -> None:
+        self.path = path
+        self.role = role
+        self.kind = _UNKNOWN
+        self.pending = False  # the last call was at this path: a map key or this value's end
+        self.empty: bytes | None = None  # "[" or "{" for an empty messages value
+
+
+def _child(path: str, parent: str) -> str | None:
+    """The key (or "item") under which ``path`` is a value directly in ``parent``."""
+    if not parent:
+        return path or None
+    n = len(parent)
+    if len(path) > n and path[n] == "." and path.startswith(parent):
+        return path[n + 1 :]
+    return None
+
+
+class _Shape:
+    """The ``items`` prefix of the fast reader: follows a Telegram export's structure.
+
+    Each event outside a value being built calls ``==`` with its path: the start of a value,
+    a map's key, or a container's end. A map's key and its end share the map's path and are
+    told apart by the next call (the key's value is at a child path); an array's item is at
+    ``path.item`` with no key before it. Containers that hold messages are streamed (False);
+    every other value is built by C (True) and appended to ``log`` after a marker saying what
+    it is, each message without one. An empty container could be ``[]`` or ``{}``: for
+    ``messages`` the bytes read tell; elsewhere it replays.
+    """
+
+    __slots__ = ("active", "chunk", "frames", "item", "log", "lost", "previous", "started")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, log: list[Any]) -> None:
+        self.log = log
+        self.frames: list[_Frame] = []
+        self.item: str | None = None  # the path of the messages being read: hot
+        self.active: str | None = None  # the prefix of the chat being read, as in _stream
+        self.chunk = b""
+        self.previous = b""
+        self.started = False
+        # Set instead of raising _Replay: yajl2_c's parse coroutine ignores an error from the
+        # items coroutine it feeds (the call returns with the exception still set).
+        self.lost = False
+
+    def __eq__(self, path: object) -> bool:  # type: ignore[override]
+        if path is self.item:  # the next message: C builds it
+            return True
+        if self.lost:
+            return False
+        try:
+            return self._step(path)  # type: ignore[arg-type]
+        except Exception:  # C would drop it (see lost): the reader replays instead
+            self.lost = True
+            self.item = None
+            return False
+
+    def _step(self, path: str) -> bool:
+        frames = self.frames
+        if not self.started:
+            self.started = True
+            frames.append(_Frame(path, _TOP))
+            return False
+        while frames:
+            frame = frames[-1]
+            key = _child(path, frame.path)
+            if frame.pending:
+                frame.pending = False
+                if key is not None:  # the call before was this key's
+                    if key == "item":  # a key "item" reads like an array's item
+                        raise _Replay
+                    if frame.kind == _UNKNOWN:
+                        self._confirm(frame, _MAP)
+                    return self._value(frame, path, key)
+                if frame.kind == _UNKNOWN:  # the call before was the end of {} or []
+                    self._empty(frame)
+                else:
+                    self._close(frame)
+                frames.pop()
+                continue  # this call belongs to the enclosing container
+            if path == frame.path:
+                if frame.kind == _ARRAY:
+                    self._close(frame)
+                    frames.pop()
+                    return False
+                frame.pending = True
+                if frame.kind == _UNKNOWN and frame.role == _MESSAGES:
+                    frame.empty = self._empty_messages()
+                return False
+            if key == "item" and frame.kind != _MAP:
+                if frame.kind == _UNKNOWN:
+                    self._confirm(frame, _ARRAY)
+                return self._value(frame, path, key)
+            raise _Replay
+        raise _Replay  # something after the document's end
+
+    def _value(self, frame: _Frame, path: str, key: str) -> bool:
+        """The start of a value in ``frame``: stream it (False) or have C build it (True)."""
+        role = frame.role
+        log = self.log
+        if role == _MESSAGES:
+            self.item = path
+            return True
+        if role == _LIST:
+            self.frames.append(_Frame(path, _CHAT))
+            return False
+        active = self.active
+        if active is not None and path == (f"{active}.messages" if active else "messages"):
+            self.frames.append(_Frame(path, _MESSAGES))
+            return False
+        if role == _TOP and path in ("chats", "left_chats"):
+            self.frames.append(_Frame(path, _WRAPPER))
+            return False
+        if role == _WRAPPER and f"{path}.item" in CHAT_LISTS:
+            self.frames.append(_Frame(path, _LIST))
+            return False
+        if path == "personal_information":
+            log.append((_PERSONAL_VALUE, None))
+            return True
+        # What C builds is never looked into: nothing inside may be a chat or its messages.
+        if key == "messages" or any(
+            special.startswith(f"{path}.") or special == path
+            for special in (*CHAT_LISTS, f"{active}.messages" if active else "messages")
+        ):
+            raise _Replay
+        if (
+            key in HEADER_FIELDS
+            and active is not None
+            and path == (f"{active}.{key}" if active else key)
+        ):
+            log.append((_HEADER_VALUE, key))
+        else:
+            log.append((_IGNORED_VALUE, None))
+        return True
+
+    def _confirm(self, frame: _Frame, kind: int) -> None:
+        """The container's kind is now known: it must be the one a Telegram export has."""
+        frame.kind = kind
+        role = frame.role
+        if kind != (_ARRAY if role in (_LIST, _MESSAGES) else _MAP):
+            raise _Replay
+        if role == _TOP:
+            self.log.append((_TOP_START, None))
+            self.active = ""
+        elif role == _CHAT:
+            self.log.append((_CHAT_START, frame.path))
+            self.active = frame.path
+        elif role == _MESSAGES:
+            self.log.append((_BEGIN, None))
+
+    def _close(self, frame: _Frame) -> None:
+        role = frame.role
+        if role == _MESSAGES:
+            self.log.append((_END, None))
+            self.item = None
+        elif role == _CHAT:
+            self.log.append((_CHAT_END, None))
+            self.active = None
+        elif role == _TOP:
+            self.log.append((_TOP_END, None))
+            self.active = None
+
+    def _empty(self, frame: _Frame) -> None:
+        """An empty container: ``[]`` and ``{}`` are alike for the wrappers around chats."""
+        if frame.role == _MESSAGES and frame.empty == b"[":
+            self.log.append((_BEGIN, None))
+            self.log.append((_END, None))
+        elif frame.role not in (_WRAPPER, _LIST):
+            raise _Replay
+
+    def _empty_messages(self) -> bytes | None:
+        """Whether the ``messages`` value just closed was ``[]`` or ``{}``, from the bytes read.
+
+        A match is outside every string (its closing quote is not escaped, and ``:`` follows):
+        a key, "messages" or one ending in an escaped quote and "messages". Only when every
+        match in the last two chunks is alike is the answer sure; otherwise None (replay)."""
+        found = {m[1] for m in EMPTY_MESSAGES.finditer(self.previous + self.chunk)}
+        return found.pop() if len(found) == 1 else None
+
+    def finish(self) -> None:
+        """The document ended (and parsed): what is left is the top-level object's end."""
+        frames = self.frames
+        if len(frames) != 1 or not frames[0].pending or frames[0].kind != _MAP:
+            raise _Replay
+        self._close(frames.pop())
+
+
+class _Send:
+    """A coroutine target as yajl2_c's wrappers take one: they pass on its ``send``."""
+
+    __slots__ = ("send",)
+
+    def __init__(self, send: Any) -> None:
+        self.send = send
+
+
+def _pipeline(log: list[Any], shape: _Shape) -> Any:
+    """yajl2_c's basic_parse → parse → items coroutines chained C to C (ijson.items_coro would
+    put a Python-level ``send`` between them), the items appended to ``log``."""
+    items = _yajl2_c.items_basecoro(_Send(log), shape)
+    parse = _yajl2_c.parse_basecoro(_Send(items))
+    return _yajl2_c.basic_parse_basecoro(_Send(parse), use_float=True)
 
 
 class TelegramSource(Source):
@@ -206,6 +473,7 @@ class TelegramSource(Source):
         self._self_handle = ""
         self._handles: dict[str, str] = {}  # lower-case username -> member id
         self._chats_seen = 0
+        self._zones: dict[int, dt.tzinfo] = {}  # UTC offset in minutes -> zone
 
     @cached_property
     def total_bytes(self) -> int:
@@ -226,17 +494,23 @@ class TelegramSource(Source):
 
     # --------------------------------------------------------------- reading
     def records(self) -> Iterator[Record]:
-        reader = self.open_counted(self.json_path)
-        state: dict[str, Any] = {"chat": None}
-        with reader:
+        yielded = 0
+        state = (self._self_id, self._self_handle, dict(self._handles), self._chats_seen)
+        counts = Counter(self.counts)
+        replay = _yajl2_c is None
+        if not replay:
             try:
-                yield from self._stream(ijson.parse(reader, use_float=True), state)
-            except (ijson.JSONError, UnicodeDecodeError) as exc:
-                chat: _Chat | None = state["chat"]
-                where = "" if chat is None else chat.message_where() if chat.key else chat.where()
-                raise ImportFormatError(
-                    self.json_path, where, _("invalid JSON (%(error)s)") % {"error": exc}
-                ) from None
+                with self.open_counted(self.json_path) as reader:
+                    for record in self._fast_records(reader):
+                        yield record
+                        yielded += 1
+            except _Replay:
+                replay = True
+        if replay:  # from the start, as this call found the source
+            self.counts.clear()
+            self.counts.update(counts)
+            self._self_id, self._self_handle, self._handles, self._chats_seen = state
+            yield from self._plain_records(yielded)
         if not self._chats_seen:
             raise ImportFormatError(
                 self.json_path,
@@ -247,6 +521,114 @@ class TelegramSource(Source):
                 )
                 % {"menu": "Settings → Advanced → Export Telegram data"},
             )
+
+    def _plain_records(self, skip: int) -> Iterator[Record]:
+        """Read the file with ijson.parse, yielding from the ``skip``-th record on: the
+        reference for the layouts (and malformed JSON) the fast reader does not follow."""
+        if self._readers:  # progress counts this pass instead of the abandoned one
+            raw = CountingReader(self.json_path.open("rb", buffering=0))
+            self._readers[-1] = raw
+            reader = io.BufferedReader(raw, buffer_size=1 << 16)
+        else:
+            reader = self.open_counted(self.json_path)
+        state: dict[str, Any] = {"chat": None}
+        with reader:
+            try:
+                for record in self._stream(ijson.parse(reader, use_float=True), state):
+                    if skip:
+                        skip -= 1
+                    else:
+                        yield record
+            except (ijson.JSONError, UnicodeDecodeError) as exc:
+                chat: _Chat | None = state["chat"]
+                where = "" if chat is None else chat.message_where() if chat.key else chat.where()
+                raise ImportFormatError(
+                    self.json_path, where, _("invalid JSON (%(error)s)") % {"error": exc}
+                ) from None
+
+    def _fast_records(self, reader: Any) -> Iterator[Record]:
+        """The records of ``_stream``, the messages built by C (see ``_Shape``)."""
+        log: list[Any] = []
+        shape = _Shape(log)
+        try:
+            coro = _pipeline(log, shape)
+        except Exception:  # an ijson whose C coroutines are made otherwise
+            raise _Replay from None
+        read = reader.read
+        message = self._message
+        chat: Any = None
+        importing: bool | None = None  # whether the messages being read are imported
+        marker: Any = None  # a marker whose value C has not finished building
+        list_counts = dict.fromkeys(CHAT_LISTS, 0)
+        data = b""
+        while True:
+            shape.previous = data
+            shape.chunk = data = read(CHUNK)
+            try:
+                if data:
+                    coro.send(data)
+                else:
+                    coro.close()
+                    shape.finish()
+            except (ijson.JSONError, UnicodeDecodeError):
+                raise _Replay from None
+            if shape.lost:
+                raise _Replay
+            for value in log:
+                if marker is None:
+                    if value.__class__ is not tuple:  # a message
+                        if importing:
+                            if value.__class__ is not dict:
+                                raise ImportFormatError(
+                                    self.json_path,
+                                    chat.message_where(),
+                                    _("expected a JSON object"),
+                                )
+                            yield from message(chat, value)
+                            chat.message_index += 1
+                        continue
+                    what, argument = value
+                    if what == _BEGIN:
+                        importing = self._begin_chat(chat)
+                        if importing:
+                            yield ChannelRecord(
+                                key=chat.key, platform=Platform.TELEGRAM, name=chat.header["name"]
+                            )
+                    elif what == _END:
+                        if importing:
+                            yield from self._end_chat(chat)
+                        importing = None
+                    elif what == _CHAT_START:
+                        if self.channel_override:
+                            raise ImportFormatError(
+                                self.json_path,
+                                "",
+                                _(
+                                    "a channel name can only be given for a single-chat export;"
+                                    " this is a full export with one channel per chat"
+                                ),
+                            )
+                        chat = _Chat(
+                            prefix=argument, label=CHAT_LISTS[argument], index=list_counts[argument]
+                        )
+                        list_counts[argument] += 1
+                    elif what == _TOP_START:
+                        chat = _Chat(prefix="", label="", index=0)
+                    elif what in (_CHAT_END, _TOP_END):
+                        chat = None
+                    else:  # the value follows
+                        marker = value
+                    continue
+                what, argument = marker
+                if what == _PERSONAL_VALUE:
+                    if value.__class__ is dict:
+                        self._personal(value)
+                elif what == _HEADER_VALUE and value.__class__ not in (dict, list):
+                    chat.header[argument] = value  # a scalar, as _stream takes
+                marker = None
+            log.clear()
+            if not data:
+                return
 
     def _stream(
         self, events: Iterator[tuple[str, str, Any]], state: dict[str, Any]
@@ -459,32 +841,130 @@ class TelegramSource(Source):
 
     # --------------------------------------------------------------- messages
     def _message(self, chat: _Chat, obj: dict[str, Any]) -> Iterator[Record]:
-        where = chat.message_where()
-        kind = obj.get("type")
+        """One message. The hot path: checks that pass for every well-formed message are done
+        inline, in the order the helpers did them; any other value goes to the helper, which
+        accepts it the same way or raises the same error."""
+        tail = chat.where_tail
+        if tail is None:
+            where = chat.message_where()
+        else:
+            where = f"{chat.where_head}{chat.message_index}{tail}"
+        get = obj.get
+        kind = get("type")
         if kind == "unsupported":  # tdesktop writes only the id of what it cannot show
             self.counts["unsupported"] += 1
             return
-        msg_id = self._int(obj, "id", where)
-        occurred = self._occurred(obj, where)
-        if kind == "message":
-            self.counts["messages"] += 1
-            yield from self._ordinary(chat, obj, msg_id, occurred, where)
-        elif kind == "service":
+        msg_id = get("id")
+        if msg_id.__class__ is not int:
+            msg_id = self._int(obj, "id", where)
+        raw = get("date_unixtime")
+        if raw.__class__ is str and raw.isdigit():
+            try:
+                occurred = _fromtimestamp(int(raw), _UTC)
+            except (OverflowError, OSError, ValueError):
+                occurred = self._occurred(obj, where)  # raises as it always did
+        else:
+            occurred = self._occurred(obj, where)
+        if kind == "service":
             self.counts["service_messages"] += 1
             yield from self._service(chat, obj, msg_id, occurred, where)
-        elif isinstance(kind, str):
-            raise ImportFormatError(
-                self.json_path,
-                where,
-                _("unknown %(field)s %(value)s") % {"field": "type", "value": repr(kind)},
-            )
-        else:
+            return
+        if kind != "message":
+            if isinstance(kind, str):
+                raise ImportFormatError(
+                    self.json_path,
+                    where,
+                    _("unknown %(field)s %(value)s") % {"field": "type", "value": repr(kind)},
+                )
             raise ImportFormatError(
                 self.json_path,
                 where,
                 _("field '%(field)s' must be a %(expected)s, found %(found)s")
                 % {"field": "type", "expected": "str", "found": _type_name(kind)},
             )
+        # An ordinary message.
+        self.counts["messages"] += 1
+        actor = get("from_id")
+        if actor.__class__ is not str or not actor:
+            actor = self._peer(actor, "from_id", where)
+        name = get("from")
+        if name.__class__ is not str:
+            name = ""
+        chat.ordinary += 1
+        if actor != self._self_id:
+            chat.others = True
+        if actor is not None:
+            known = chat.seen.get(actor)
+            # _member does nothing for an account seen under this name, which is its own.
+            if known is None or (name and (name != known or chat.names.get(name) != actor)):
+                yield from self._member(chat, actor, name, where)
+        text = get("text", "")
+        if text.__class__ is str:
+            listed = get("text_entities")
+            entities = []
+            if listed.__class__ is list:
+                for entity in listed:
+                    if entity.__class__ is dict and entity.get("type") != "plain":
+                        entities.append(entity)
+        else:
+            text, entities = self._text(obj, where)
+        kind = _MESSAGE
+        parent = thread = None
+        attributes: dict[str, Any] = {}
+        reply_to = get("reply_to_message_id")
+        if reply_to is not None:
+            if reply_to.__class__ is not int:
+                reply_to = self._int(obj, "reply_to_message_id", where)
+            other_chat = get("reply_to_peer_id")
+            if other_chat is not None and other_chat != chat.peer:
+                attributes["reply_to_peer_id"] = other_chat
+                attributes["reply_to_message_id"] = reply_to
+            elif reply_to in chat.topics:  # posted in a forum topic, not a reply to its opener
+                thread = f"msg:{reply_to}"
+            else:
+                kind = _REPLY
+                parent = f"msg:{reply_to}"
+        if obj.keys().isdisjoint(RARE_KEYS):  # most messages: text, maybe with entities
+            if entities and any(entity.get("type") in LINK_ENTITIES for entity in entities):
+                content_type = "link"  # as _content_type says
+            else:
+                content_type = "text" if text else ""
+        else:
+            for key in ATTRIBUTE_KEYS:
+                if key in obj:
+                    attributes[key] = obj[key]
+            edited = get("edited_unixtime")
+            if isinstance(edited, str) and edited.isdigit():  # the last edit's moment, in UTC
+                attributes["edited"] = _fromtimestamp(int(edited), _UTC).isoformat()
+            elif "edited" in obj:  # older exports: wall clock only
+                attributes["edited"] = obj["edited"]
+            content_type = self._content_type(obj, text, entities)
+        yield EventRecord(
+            chat.key,
+            f"msg:{msg_id}",
+            kind,
+            occurred,
+            actor,
+            None,
+            text or None,
+            len(text),
+            parent,
+            thread,
+            content_type,
+            attributes or None,
+            name,
+            where,
+        )
+        if entities and actor is not None:
+            if "forwarded_from" in obj:  # someone else wrote those mentions
+                self.counts["mentions_in_forwards"] += sum(
+                    e.get("type") in ("mention", "mention_name") for e in entities
+                )
+            else:
+                yield from self._mentions(chat, msg_id, actor, name, occurred, entities, where)
+        reactions = get("reactions")
+        if reactions is not None:
+            yield from self._reactions(chat, obj, msg_id, occurred, reactions, where)
 
     def _int(self, obj: dict[str, Any], key: str, where: str) -> int:
         value = obj.get(key)
@@ -580,67 +1060,6 @@ class TelegramSource(Source):
             entities = [e for e in listed if isinstance(e, dict) and e.get("type") != "plain"]
         return "".join(pieces), entities
 
-    def _ordinary(
-        self, chat: _Chat, obj: dict[str, Any], msg_id: int, occurred: dt.datetime, where: str
-    ) -> Iterator[Record]:
-        actor = self._peer(obj.get("from_id"), "from_id", where)
-        name = obj.get("from") if isinstance(obj.get("from"), str) else ""
-        chat.ordinary += 1
-        if actor != self._self_id:
-            chat.others = True
-        if actor is not None:
-            yield from self._member(chat, actor, name, where)
-        text, entities = self._text(obj, where)
-        source_id = f"msg:{msg_id}"
-        kind = EventKind.MESSAGE
-        parent = thread = None
-        attributes: dict[str, Any] = {}
-        reply_to = obj.get("reply_to_message_id")
-        if reply_to is not None:
-            reply_to = self._int(obj, "reply_to_message_id", where)
-            other_chat = obj.get("reply_to_peer_id")
-            if other_chat is not None and other_chat != chat.peer:
-                attributes["reply_to_peer_id"] = other_chat
-                attributes["reply_to_message_id"] = reply_to
-            elif reply_to in chat.topics:  # posted in a forum topic, not a reply to its opener
-                thread = f"msg:{reply_to}"
-            else:
-                kind = EventKind.REPLY
-                parent = f"msg:{reply_to}"
-        for key in ("forwarded_from", "via_bot", "sticker_emoji", "media_type"):
-            if key in obj:
-                attributes[key] = obj[key]
-        edited = obj.get("edited_unixtime")
-        if isinstance(edited, str) and edited.isdigit():  # the last edit's moment, in UTC
-            attributes["edited"] = dt.datetime.fromtimestamp(int(edited), dt.UTC).isoformat()
-        elif "edited" in obj:  # older exports: wall clock only
-            attributes["edited"] = obj["edited"]
-        yield EventRecord(
-            channel=chat.key,
-            source_id=source_id,
-            kind=kind,
-            occurred_at=occurred,
-            actor=actor,
-            text=text or None,
-            text_length=len(text),
-            parent=parent,
-            thread=thread,
-            content_type=self._content_type(obj, text, entities),
-            attributes=attributes or None,
-            actor_name=name,
-            location=where,
-        )
-        if entities and actor is not None:
-            if "forwarded_from" in obj:  # someone else wrote those mentions
-                self.counts["mentions_in_forwards"] += sum(
-                    e.get("type") in ("mention", "mention_name") for e in entities
-                )
-            else:
-                yield from self._mentions(chat, msg_id, actor, name, occurred, entities, where)
-        reactions = obj.get("reactions")
-        if reactions is not None:
-            yield from self._reactions(chat, obj, msg_id, occurred, reactions, where)
-
     @staticmethod
     def _content_type(obj: dict[str, Any], text: str, entities: list[dict[str, Any]]) -> str:
         media_type = obj.get("media_type")
@@ -720,7 +1139,10 @@ class TelegramSource(Source):
         reactions: Any,
         where: str,
     ) -> Iterator[Record]:
-        """Only the reactors Telegram lists (``recent``) are known; the rest are counted."""
+        """Only the reactors Telegram lists (``recent``) are known; the rest are counted.
+
+        Values every export has are checked inline; others go to the helpers, which accept
+        them or raise as they always did."""
         if not isinstance(reactions, list):
             raise ImportFormatError(
                 self.json_path,
@@ -729,11 +1151,19 @@ class TelegramSource(Source):
                 % {"field": "reactions", "expected": "list", "found": _type_name(reactions)},
             )
         zone: dt.tzinfo | None = None
+        counts = self.counts
+        seen = chat.seen
+        names = chat.names
+        parent = f"msg:{msg_id}"
         for reaction in reactions:
             if not isinstance(reaction, dict):
                 raise ImportFormatError(self.json_path, where, _("expected a JSON object"))
-            count = self._int(reaction, "count", where)
-            key = self._reaction_key(reaction)
+            count = reaction.get("count")
+            if count.__class__ is not int:
+                count = self._int(reaction, "count", where)
+            key = reaction.get("emoji") if reaction.get("type") == "emoji" else None
+            if key.__class__ is not str:
+                key = self._reaction_key(reaction)
             recent = reaction.get("recent") or []
             if not isinstance(recent, list):
                 raise ImportFormatError(
@@ -742,34 +1172,52 @@ class TelegramSource(Source):
                     _("field '%(field)s' must be a %(expected)s, found %(found)s")
                     % {"field": "recent", "expected": "list", "found": _type_name(recent)},
                 )
-            self.counts["reactions"] += count
+            counts["reactions"] += count
             listed = 0
             for entry in recent:
                 if not isinstance(entry, dict):
                     raise ImportFormatError(self.json_path, where, _("expected a JSON object"))
-                who = self._peer(entry.get("from_id"), "from_id", where)
-                if who is None:
-                    continue
+                who = entry.get("from_id")
+                if who.__class__ is not str or not who:
+                    who = self._peer(who, "from_id", where)
+                    if who is None:
+                        continue
                 listed += 1
                 when = occurred
-                if entry.get("date") is not None:
+                date = entry.get("date")
+                if date is not None:
                     if zone is None:
                         zone = self._export_zone(obj, occurred, where)
-                    when = self._wall_clock(entry["date"], "date", zone, where)
-                name = entry.get("from") if isinstance(entry.get("from"), str) else ""
-                yield from self._member(chat, who, name, where)
+                    try:
+                        when = _fromisoformat(date)
+                    except (TypeError, ValueError):
+                        when = self._wall_clock(date, "date", zone, where)  # raises
+                    else:
+                        if when.tzinfo is None:
+                            when = when.replace(tzinfo=zone)
+                name = entry.get("from")
+                if name.__class__ is not str:
+                    name = ""
+                known = seen.get(who)
+                if known is None or (name and (name != known or names.get(name) != who)):
+                    yield from self._member(chat, who, name, where)
                 yield EventRecord(
-                    channel=chat.key,
-                    source_id=f"msg:{msg_id}#reaction:{key}:{who}",
-                    kind=EventKind.REACTION,
-                    occurred_at=when,
-                    actor=who,
-                    parent=f"msg:{msg_id}",
-                    attributes={"reaction": key},
-                    actor_name=name,
-                    location=where,
+                    chat.key,
+                    f"{parent}#reaction:{key}:{who}",
+                    _REACTION,
+                    when,
+                    who,
+                    None,
+                    None,
+                    None,
+                    parent,
+                    None,
+                    "",
+                    {"reaction": key},
+                    name,
+                    where,
                 )
-            self.counts["reactions_unlisted"] += max(count - listed, 0)
+            counts["reactions_unlisted"] += max(count - listed, 0)
 
     @staticmethod
     def _reaction_key(reaction: dict[str, Any]) -> str:
@@ -782,14 +1230,22 @@ class TelegramSource(Source):
 
     def _export_zone(self, obj: dict[str, Any], occurred: dt.datetime, where: str) -> dt.tzinfo:
         """The exporting computer's UTC offset at this message: ``date`` − ``date_unixtime``."""
-        if obj.get("date_unixtime") is None or not isinstance(obj.get("date"), str):
+        date = obj.get("date")
+        if obj.get("date_unixtime") is None or not isinstance(date, str):
             return self.tz
-        local = self._wall_clock(obj["date"], "date", dt.UTC, where)
+        try:
+            local = _fromisoformat(date)
+        except ValueError:
+            local = self._wall_clock(date, "date", dt.UTC, where)  # raises
         offset = local.replace(tzinfo=None) - occurred.replace(tzinfo=None)
-        offset = dt.timedelta(minutes=round(offset.total_seconds() / 60))
-        if abs(offset) > MAX_OFFSET:
-            return self.tz
-        return dt.timezone(offset)
+        minutes = round(offset.total_seconds() / 60)
+        zone = self._zones.get(minutes)
+        if zone is None:  # one zone object per offset
+            offset = dt.timedelta(minutes=minutes)
+            zone = self._zones[minutes] = (
+                self.tz if abs(offset) > MAX_OFFSET else dt.timezone(offset)
+            )
+        return zone
 
     # ---------------------------------------------------------------- service
     def _service(
