@@ -554,6 +554,34 @@ def test_one_to_one_chat_keeps_the_contacts_messages(community, tmp_path):
     ]
 
 
+def test_lines_are_read_alike_across_blocks_line_ends_and_a_bom(tmp_path):
+    """The file is read in blocks: lines that span two, CRLF ends, a BOM, no final line end."""
+    lines = ["\ufeff01/02/2024, 10:00 - Ann: first"]
+    for n in range(3000):  # about 150 KB: several blocks, lines cut between them
+        lines.append(f"01/02/2024, 10:{n % 60:02d} - P{n % 7}: message {n} " + "é" * (n % 50))
+        if n % 10 == 0:
+            lines.append(f"continued {n}\r")  # "\r\r\n": every CR before the LF goes
+    lines.append("01/02/2024, 11:00 - Bob: last, with no line end")
+    path = write(tmp_path, "chat.txt", "\r\n".join(lines))
+    events = [r for r in WhatsAppSource(path).records() if isinstance(r, EventRecord)]
+    assert len(events) == 3002
+    assert events[0].text == "first"
+    assert events[1].text == "message 0\ncontinued 0"
+    assert events[12].text == "message 11 " + "é" * 11
+    assert not any("\r" in (event.text or "") for event in events)
+    assert events[-1].text == "last, with no line end"
+    assert events[-1].location == f"line {len(lines)}"
+
+
+def test_invalid_utf8_far_into_the_file_names_its_line(tmp_path):
+    good = "".join(f"01/02/2024, 10:{n % 60:02d} - Ann: message {n}\n" for n in range(5000))
+    path = write(tmp_path, "chat.txt", good.encode() + b"01/02/2024, 11:00 - Bob: \xff\n")
+    with pytest.raises(ImportFormatError) as caught:
+        list(WhatsAppSource(path).records())
+    assert caught.value.location == "line 5001"
+    assert "byte 0xff at byte 26 of the line" in caught.value.problem
+
+
 # ------------------------------------------------------------------- memory
 def test_large_export_is_streamed_in_constant_memory(tmp_path):
     """About 24 MB of messages: memory must not grow with them."""

@@ -45,6 +45,8 @@ from shequn.interactions.models import EventKind
 LRM = "\u200e"
 MARKS = "\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _STRIP_MARKS = str.maketrans("", "", MARKS)
+# What ``_clean`` changes besides the ends: one search tells whether it has anything to do.
+_UNCLEAN = re.compile(f"[{MARKS}\u00a0\u202f]")
 _DATE = r"(?P<d1>\d{1,4})(?P<sep>[./-])\s?(?P<d2>\d{1,2})(?P=sep)\s?(?P<d3>\d{1,4})\.?"
 _TIME = (
     r",?\s+(?P<pre>[^\d\[\]]{0,12}?)(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?"
@@ -54,11 +56,24 @@ _TIME = (
 HEADER = re.compile(
     rf"^[{MARKS}]*(?P<open>\[)?{_DATE}{_TIME}(?(open)\]|(?P<tail>\s[-–]|:))\s(?P<rest>.*)$"
 )
+# Positions in HEADER's match.groups(), read in the hot loops without a name lookup.
+OPEN, D1, SEP, D2, D3, TAIL, REST = (
+    HEADER.groupindex[name] - 1 for name in ("open", "d1", "sep", "d2", "d3", "tail", "rest")
+)
+CLOCK = slice(HEADER.groupindex["pre"] - 1, HEADER.groupindex["ampm"])  # pre, h, mi, s, ampm
+BRACKET_AND_DATE = slice(OPEN, D3 + 1)  # open, d1, sep, d2, d3
+assert (OPEN, D1, SEP, D2, D3) == (0, 1, 2, 3, 4)
 # 12-hour markers some locales write before the time instead of AM/PM after it.
 PM_BEFORE = ("下午", "오후")
 AM_BEFORE = ("上午", "오전")
 ORDERS = ("DMY", "MDY", "YMD")
 PASSES = 2  # the date-order scan, then the import
+BLOCK = 1 << 16  # bytes read at a time, as the buffered stream reads them
+CACHE_SIZE = 1 << 16  # entries kept by each per-value cache before it starts over
+# Message lines (after the author) are cached when short, as short ones repeat; fewer of them,
+# as they are larger than names and times: the caches stay a few MB whatever the file.
+BODY_CACHE_SIZE = 1 << 14
+MAX_CACHED = 100
 SNIFF_BYTES = 4096
 
 # The chat's name in the export's file name, by app language; the iOS archive is named
@@ -91,6 +106,13 @@ ALWAYS_SYSTEM = re.compile(
 SYSTEM_VERBS = re.compile(
     r" (?:changed the subject|changed the group|changed this group|created group)\b"
     r"|更改了|cambió el asunto|mudou o assunto|hat den Betreff",
+    re.IGNORECASE,
+)
+# How a line that ALWAYS_SYSTEM matches once cleaned (_clean) starts: spaces and marks, then
+# the first two letters of one of its notices, marks allowed between them. A line that does not
+# start so cannot be such a notice.
+NOTICE_START = re.compile(
+    rf"[\s{MARKS}]*(?:消|(?:M[{MARKS}]*e|Y[{MARKS}]*o|L[{MARKS}]*o|A[{MARKS}]*s|N[{MARKS}]*a))",
     re.IGNORECASE,
 )
 YOU = frozenset({"you", "du", "dich", "te", "tú", "você", "voce", "你", "您"})
@@ -219,6 +241,8 @@ DOCUMENT_OMITTED = re.compile(
     r"^(?P<file>.+?)\s+(?:document omitted|documento omitido|dokument weggelassen|文档已省略)$",
     re.IGNORECASE,
 )
+# The last letter of those placeholders (before an optional final line end, as "$" allows).
+OMITTED_END = re.compile(r"[don略]\n?\Z", re.IGNORECASE)
 # With media: iOS "<attached: 00000042-PHOTO-2020-06-07-15-13-20.jpg>" (label translated, e.g.
 # "<附件：…>"); Android "IMG-20200319-WA0011.jpg (file attached)".
 IOS_ATTACHMENT = re.compile(r"^<(?P<label>[^<>:：]{1,30})[:：]\s*(?P<file>[^<>]+?)\s*>$")
@@ -261,7 +285,8 @@ DELETED = frozenset(
     }
 )
 DELETED_BY_ADMIN = re.compile(r"^this message was deleted by (?:an )?admin\b", re.IGNORECASE)
-EDITED = re.compile(rf"\s*[{MARKS}]*<This message was edited>\s*$")
+EDITED_MARK = "<This message was edited>"
+EDITED = re.compile(rf"\s*[{MARKS}]*{EDITED_MARK}\s*$")
 LOCATION = re.compile(r"^(?:location|standort|ubicación|localização|位置): https?://", re.I)
 URL = re.compile(r"https?://\S", re.IGNORECASE)
 PHONE = re.compile(r"^\+[\d\s\-\u2010\u2011().]{6,}$")
@@ -281,7 +306,7 @@ class Person(NamedTuple):
 
 def _clean(text: str) -> str:
     """Without marks and with plain spaces: for recognising names and notices."""
-    if text.isascii():
+    if text.isascii() or _UNCLEAN.search(text) is None:
         return text.strip()
     return text.translate(_STRIP_MARKS).replace("\u00a0", " ").replace("\u202f", " ").strip()
 
@@ -342,12 +367,13 @@ def _media(first: str) -> tuple[str, str | None] | None:
     key = first.strip().strip("<>").strip().casefold()
     if key in MEDIA_PLACEHOLDERS:
         return MEDIA_PLACEHOLDERS[key], None
-    match = DOCUMENT_OMITTED.match(first)
+    # The patterns below walk the whole line; cheap tests first rule most lines out.
+    match = DOCUMENT_OMITTED.match(first) if OMITTED_END.search(first[-2:]) else None
     if match:
         return "document", match["file"]
     match = IOS_ATTACHMENT.match(first)
     if match is None:
-        match = ANDROID_ATTACHMENT.match(first)
+        match = ANDROID_ATTACHMENT.match(first) if " (" in first else None
         if match is None or match["label"].casefold() not in ANDROID_ATTACHED:
             return None
     name = match["file"]
@@ -375,6 +401,17 @@ def _parse_system(text: str) -> tuple[SystemPattern, list[str], str | None] | No
     return None
 
 
+class _Body(NamedTuple):
+    """What the first line of a message (after its author) says, for WhatsAppSource._body."""
+
+    first: str  # without marks at the start and spaces at either end
+    key: str  # cleaned (_clean), for recognising placeholders and notices
+    notice: bool  # a system line, whoever the export names as its author
+    deleted: bool
+    media: tuple[str, str | None] | None
+    location: bool
+
+
 @dataclass
 class _Scan:
     """What the first pass learns: the header shape, the date order and everyone who writes."""
@@ -391,13 +428,6 @@ class _Scan:
     systemish: dict[str, bool] = field(default_factory=dict)  # author -> only notices so far
     names: dict[str, str] = field(default_factory=dict)  # display name -> account id
     people: dict[str, Person] = field(default_factory=dict)  # account id -> person
-
-
-@dataclass
-class _Entry:
-    number: int
-    match: re.Match[str]
-    lines: list[str]
 
 
 class WhatsAppSource(Source):
@@ -443,8 +473,17 @@ class WhatsAppSource(Source):
         self._seen: set[str] = set()
         self._system_names: set[str] = set()
         self._scan_result = _Scan()
-        self._run: tuple[str, dict[str, int]] = ("", {})
+        # The time of the last message, and how often each digest has occurred at that time.
+        self._run_stamp = ""
+        self._run_seen: dict[str, int] = {}
         self._line_label = ""
+        self._line_parts: tuple[str, str] | None = None
+        # Per-value caches of the second pass: raw author -> (name, person, a system name) or
+        # None when the text before ": " is no author; message line -> what it is; time of
+        # day -> numbers.
+        self._authors: dict[str, tuple[str, Person | None, bool] | None] = {}
+        self._bodies: dict[str, _Body] = {}
+        self._times: dict[tuple[str | None, ...], tuple[dt.timedelta, str] | None] = {}
 
     # ------------------------------------------------------------- detection
     @classmethod
@@ -484,19 +523,63 @@ class WhatsAppSource(Source):
         for system_name in self._system_names:
             puid = scan.names.pop(system_name, None)
             scan.people.pop(puid or "", None)
+        # Per-value caches of the second pass (names depend on the system names just found).
+        self._authors = {}
+        self._bodies = {}
+        self._times = {}
         yield ChannelRecord(key=self._channel_key, platform=Platform.WHATSAPP, name=name)
-        pending: _Entry | None = None
+        signature = scan.signature
+        shapes: dict[tuple[str | None, ...], bool] = {}
+        header = HEADER.match
+        entry = self._entry
+        # The last header's bracket, date and tail, and its date as _day reads it: a header
+        # like the last one fits the file's shape and has that date.
+        last: tuple[str | None, ...] = ()
+        last_tail: str | None = None
+        date: tuple[dt.datetime, str] | None = None
+        # The message being read: its header line's number, match, groups and date, its lines.
+        pending_number = 0
+        pending_match: re.Match[str] | None = None
+        pending_groups: tuple[str | None, ...] = ()
+        pending_date = date
+        pending_lines: list[str] = []
+        number = 0
         with self._stream() as stream:
-            for number, line in self._lines(stream):
-                match = self._header(line, scan.signature)
-                if match is not None:
-                    if pending is not None:
-                        yield from self._entry(pending)
-                    pending = _Entry(number, match, [match["rest"]])
-                elif pending is not None:
-                    pending.lines.append(line)
-            if pending is not None:
-                yield from self._entry(pending)
+            for lines in self._batches(stream):
+                for line in lines:
+                    number += 1
+                    match = header(line)
+                    if match is not None:
+                        groups = match.groups()
+                        if groups[BRACKET_AND_DATE] != last or groups[TAIL] != last_tail:
+                            shape = (groups[OPEN], groups[TAIL], groups[SEP], groups[D1])
+                            fits = shapes.get(shape)
+                            if fits is None:
+                                if len(shapes) > CACHE_SIZE:
+                                    shapes.clear()
+                                fits = shapes[shape] = _signature(match) == signature
+                            if not fits:  # a date quoted in a message
+                                if pending_match is not None:
+                                    pending_lines.append(line)
+                                continue
+                            date = self._day(groups[D1], groups[D2], groups[D3])
+                            last, last_tail = groups[BRACKET_AND_DATE], groups[TAIL]
+                        if pending_match is not None:
+                            yield from entry(
+                                pending_number,
+                                pending_match,
+                                pending_groups,
+                                pending_date,
+                                pending_lines,
+                            )
+                        pending_number, pending_match, pending_groups = number, match, groups
+                        pending_date, pending_lines = date, [groups[REST]]
+                    elif pending_match is not None:
+                        pending_lines.append(line)
+            if pending_match is not None:
+                yield from entry(
+                    pending_number, pending_match, pending_groups, pending_date, pending_lines
+                )
 
     def progress(self) -> tuple[int, int]:
         """Each of the two passes over the file is half of the work."""
@@ -546,31 +629,72 @@ class WhatsAppSource(Source):
                 )
             else:
                 self._line_label = _("line %(number)d")
+            self._line_parts = _number_parts(self._line_label)
+        if self._line_parts is not None:
+            before, after = self._line_parts
+            return f"{before}{number}{after}"
         return self._line_label % {"number": number}
 
-    def _lines(self, stream: io.BufferedReader) -> Iterator[tuple[int, str]]:
-        lines = iter(stream)
-        number = 0
+    def _batches(self, stream: io.BufferedReader) -> Iterator[list[str]]:
+        """The text's lines without their line ends, a block's worth at a time.
+
+        Blocks are read as line iteration reads them and decoded whole; a block that is not
+        valid UTF-8 is decoded line by line, to name the line at fault.
+        """
+        done = 0  # lines yielded so far
+        parts: list[bytes] = []  # the start of a line that continues in the next block
+        first = True
         while True:
-            number += 1
             try:
-                raw = next(lines)
-            except StopIteration:
-                return
+                block = stream.read(BLOCK)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # a damaged archive
                 raise ImportFormatError(
                     self.path,
-                    self._where(number),
+                    self._where(done + 1),
                     _("cannot read the archive (%(error)s)") % {"error": exc},
                 ) from None
-            if number == 1:
-                raw = raw.removeprefix(codecs.BOM_UTF8)
+            if first:
+                block = block.removeprefix(codecs.BOM_UTF8)
+                first = False
+            if not block:
+                if parts:  # the last line has no line end
+                    yield from self._decoded([b"".join(parts)], done)
+                return
+            end = block.rfind(b"\n")
+            if end < 0:
+                parts.append(block)
+                continue
+            if parts:
+                parts.append(block[:end])
+                data = b"".join(parts)
+            else:
+                data = block[:end]
+            parts = [block[end + 1 :]] if end + 1 < len(block) else []
             try:
-                line = raw.decode("utf-8")
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                yield from self._decoded(data.split(b"\n"), done)
+                raise AssertionError("_decoded raises") from None  # some line is not UTF-8
+            lines = text.split("\n")
+            if "\r" in text:
+                lines = [line.rstrip("\r") for line in lines]
+            done += len(lines)
+            yield lines
+
+    def _decoded(self, raws: list[bytes], done: int) -> Iterator[list[str]]:
+        """Lines decoded one by one: those before the first that is not UTF-8, then an error
+        naming that line (``done`` lines came before these).
+        """
+        lines: list[str] = []
+        for raw in raws:
+            try:
+                lines.append(raw.decode("utf-8").rstrip("\r"))
             except UnicodeDecodeError as exc:
+                if lines:
+                    yield lines
                 raise ImportFormatError(
                     self.path,
-                    self._where(number),
+                    self._where(done + len(lines) + 1),
                     _(
                         "not valid UTF-8 (byte %(byte)s at byte %(position)d of the line);"
                         " WhatsApp writes UTF-8, so the file was re-saved in another encoding:"
@@ -578,17 +702,7 @@ class WhatsAppSource(Source):
                     )
                     % {"byte": f"0x{raw[exc.start]:02x}", "position": exc.start + 1},
                 ) from None
-            yield number, line.rstrip("\r\n")
-
-    @staticmethod
-    def _header(line: str, signature: tuple[str, str, bool] | None) -> re.Match[str] | None:
-        """A message header in the file's own shape; other lines continue a message."""
-        match = HEADER.match(line)
-        if match is None:
-            return None
-        if signature is not None and _signature(match) != signature:
-            return None
-        return match
+        yield lines
 
     # ------------------------------------------------------------ first pass
     def _scan(self) -> _Scan:
@@ -612,29 +726,79 @@ class WhatsAppSource(Source):
                     % {"ios": "_chat.txt", "android": "WhatsApp Chat with ….txt"},
                 )
         scan = _Scan()
+        header = HEADER.match
+        shapes: dict[tuple[str | None, ...], bool] = {}  # header parts -> in the file's shape
+        # Authors known to write ordinary messages: their plain lines teach the scan nothing new
+        # (they are remembered, and only a notice or a left-to-right mark could matter).
+        quiet: set[str] = set()
+        last: tuple[str | None, ...] = ()  # the last header's bracket and date, and its tail
+        last_tail: str | None = None
+        last_date: tuple[str | None, ...] = ()  # the last date observed
+        headers = 0
+        number = 0
         with self._stream() as stream:
-            for number, line in self._lines(stream):
-                match = self._header(line, scan.signature)
-                if match is None:
-                    if scan.headers == 0 and _clean(line):
-                        raise ImportFormatError(
-                            self.path,
-                            self._where(number),
-                            _(
-                                "not a WhatsApp message line; an export starts with lines like"
-                                " %(android)s or %(ios)s"
+            for lines in self._batches(stream):
+                for line in lines:
+                    number += 1
+                    match = header(line)
+                    if match is None:
+                        if headers == 0 and _clean(line):
+                            raise ImportFormatError(
+                                self.path,
+                                self._where(number),
+                                _(
+                                    "not a WhatsApp message line; an export starts with lines"
+                                    " like %(android)s or %(ios)s"
+                                )
+                                % {
+                                    "android": "'31/12/2021, 21:05 - Ann: hi'",
+                                    "ios": "'[31/12/2021, 21:05:12] Ann: hi'",
+                                },
                             )
-                            % {
-                                "android": "'31/12/2021, 21:05 - Ann: hi'",
-                                "ios": "'[31/12/2021, 21:05:12] Ann: hi'",
-                            },
+                        continue
+                    groups = match.groups()
+                    # A header like the last one fits the file's shape, and its date (the
+                    # same again) teaches nothing new.
+                    if groups[BRACKET_AND_DATE] != last or groups[TAIL] != last_tail:
+                        if headers == 0:
+                            scan.signature = _signature(match)
+                        else:
+                            shape = (groups[OPEN], groups[TAIL], groups[SEP], groups[D1])
+                            fits = shapes.get(shape)
+                            if fits is None:
+                                if len(shapes) > CACHE_SIZE:
+                                    shapes.clear()
+                                fits = shapes[shape] = _signature(match) == scan.signature
+                            if not fits:  # a date quoted in a message
+                                continue
+                        date = groups[D1], groups[D2], groups[D3]
+                        if date != last_date:
+                            self._observe_date(scan, match, number)
+                            last_date = date
+                        last, last_tail = groups[BRACKET_AND_DATE], groups[TAIL]
+                    headers += 1
+                    rest = groups[REST]
+                    index = rest.find(": ")
+                    if index <= 0:
+                        self._observe_author(scan, rest)
+                        continue
+                    author = rest[:index]
+                    if (
+                        author in quiet
+                        and not rest.startswith(LRM, index + 2)
+                        and (
+                            NOTICE_START.match(rest, index + 2) is None
+                            or ALWAYS_SYSTEM.match(_clean(rest[index + 2 :])) is None
                         )
-                    continue
-                if scan.signature is None:
-                    scan.signature = _signature(match)
-                scan.headers += 1
-                self._observe_date(scan, match, number)
-                self._observe_author(scan, match["rest"])
+                    ):
+                        continue
+                    self._observe_author(scan, rest)
+                    if (
+                        scan.systemish.get(_clean(author)) is False
+                        and _split_author(rest)[0] is not None
+                    ):
+                        quiet.add(author)
+        scan.headers = headers
         if scan.headers == 0:
             raise ImportFormatError(
                 self.path, self._where(1), _("the file is empty; it holds no WhatsApp messages")
@@ -747,7 +911,44 @@ class WhatsAppSource(Source):
         return COPY_SUFFIX.sub("", stems[-1]) or "WhatsApp"
 
     # ----------------------------------------------------------- second pass
-    def _when(self, match: re.Match[str], where: str) -> tuple[dt.datetime, str]:
+    def _when(
+        self, match: re.Match[str], date: tuple[dt.datetime, str] | None, where: str
+    ) -> tuple[dt.datetime, str]:
+        """The header's time, aware, and its local ISO text (for the message id).
+
+        ``date`` is the header's day as ``_day`` reads it; times of day repeat, so they are
+        cached (``_clock``). Anything unusual (and every error) takes the full path.
+        """
+        clock = match.groups()[CLOCK]
+        time = self._times.get(clock, False)
+        if time is False:
+            if len(self._times) > CACHE_SIZE:
+                self._times.clear()
+            time = self._times[clock] = _clock(*clock)
+        if date is None or time is None:
+            return self._when_read(match, where)  # raises
+        return date[0] + time[0], date[1] + time[1]
+
+    def _day(self, d1: str, d2: str, d3: str) -> tuple[dt.datetime, str] | None:
+        """Midnight of a header's date in the time zone, and the ISO date's text (with "T");
+        None when ``_when_read`` would find no such date.
+        """
+        if self.date_order == "YMD":
+            year, month, day = d1, d2, d3
+        elif self.date_order == "MDY":
+            month, day, year = d1, d2, d3
+        else:
+            day, month, year = d1, d2, d3
+        if len(year) not in (2, 4):
+            return None
+        y, m, d = int(year) + (2000 if len(year) == 2 else 0), int(month), int(day)
+        try:
+            midnight = dt.datetime(y, m, d, tzinfo=self.time_zone)
+        except ValueError:
+            return None
+        return midnight, f"{y:04d}-{m:02d}-{d:02d}T"
+
+    def _when_read(self, match: re.Match[str], where: str) -> tuple[dt.datetime, str]:
         d1, d2, d3 = match["d1"], match["d2"], match["d3"]
         if self.date_order == "YMD":
             year, month, day = d1, d2, d3
@@ -797,10 +998,10 @@ class WhatsAppSource(Source):
         digest = hashlib.blake2b(
             f"{stamp}\x1f{author}\x1f{text}".encode(), digest_size=12
         ).hexdigest()
-        run_stamp, seen = self._run
-        if run_stamp != stamp:
-            seen = {}
-            self._run = (stamp, seen)
+        if stamp != self._run_stamp:  # most messages start a new time
+            self._run_stamp, self._run_seen = stamp, {digest: 1}
+            return f"h:{digest}:0"
+        seen = self._run_seen
         occurrence = seen.get(digest, 0)
         seen[digest] = occurrence + 1
         return f"h:{digest}:{occurrence}"
@@ -819,30 +1020,144 @@ class WhatsAppSource(Source):
             location=where,
         )
 
-    def _entry(self, entry: _Entry) -> Iterator[Record]:
-        where = self._where(entry.number)
-        occurred, stamp = self._when(entry.match, where)
-        author, body = _split_author(entry.lines[0])
+    def _entry(
+        self,
+        number: int,
+        match: re.Match[str],
+        groups: tuple[str | None, ...],
+        date: tuple[dt.datetime, str] | None,
+        lines: list[str],
+    ) -> list[Record]:
+        """The records of one message: its header's line number, match, groups and date (as
+        _day reads it), and its lines.
+
+        A list, not a generator: the only error, a bad date, comes before any record. Most
+        messages are text, so that path is written out here; the rest go to _message.
+        """
+        line_parts = self._line_parts  # as _where
+        where = (
+            f"{line_parts[0]}{number}{line_parts[1]}"
+            if line_parts is not None
+            else self._where(number)
+        )
+        time = self._times.get(groups[CLOCK])  # as _when
+        if time is None or date is None:
+            occurred, stamp = self._when(match, date, where)
+        else:
+            occurred, stamp = date[0] + time[0], date[1] + time[1]
+        head = lines[0]
+        index = head.find(": ")
+        if index > 0:  # as _split_author, with what an author string stands for cached
+            known = self._authors.get(head[:index], False)
+            if known is False:
+                known = self._author(head[:index])
+            body = head[index + 2 :] if known is not None else head
+        else:
+            author, body = _split_author(head)
+            known = None if author is None else self._author_facts(author)
+        facts = self._bodies.get(body)
+        if facts is None:
+            facts = self._body(body)
+        first, key, notice, deleted, media, location = facts
+        if len(lines) > 1:
+            rest = "\n".join(lines[1:]).rstrip()
+            text = f"{first}\n{rest}" if rest else first
+        else:
+            rest, text = "", first
+        if known is None:
+            return list(self._system(text, occurred, stamp, "", where))
+        name, person, system_name = known
+        if system_name or notice:
+            return list(self._system(text, occurred, stamp, name, where))
+        if deleted or media is not None:
+            return self._message(
+                person, name, key, rest, text, occurred, stamp, where, deleted, media, location
+            )
+        # A text message, as _message writes it.
+        self.counts["messages"] += 1
+        out: list[Record]
+        if person is None:
+            actor, out = None, []
+        else:
+            actor = person.puid
+            out = [] if actor in self._seen else list(self._member_record(person, where))
+        source_id = self._source_id(stamp, name, text)
+        message: str | None = text
+        attributes = None
+        if EDITED_MARK in text and EDITED.search(text):
+            message = EDITED.sub("", text) or None
+            attributes = {"edited": True}
+        out.append(
+            EventRecord(
+                channel=self._channel_key,
+                source_id=source_id,
+                kind=EventKind.MESSAGE,
+                occurred_at=occurred,
+                actor=actor,
+                text=message,
+                content_type=(
+                    "location"
+                    if location
+                    else "link"
+                    if "://" in text and URL.search(text)
+                    else "text"
+                ),
+                attributes=attributes,
+                actor_name=name,
+                location=where,
+            )
+        )
+        if message and "@" in message and actor is not None:
+            out.extend(self._mentions(message, actor, name, source_id, occurred, where))
+        return out
+
+    def _body(self, body: str) -> _Body:
+        """What a message's first line (after the author) is; cached when short."""
         first = body.lstrip(MARKS).strip()
-        rest = "\n".join(entry.lines[1:]).rstrip()
-        text = f"{first}\n{rest}" if rest else first
-        if author is None:
-            yield from self._system(text, occurred, stamp, "", where)
-            return
-        name, key = _clean(author), _clean(first)
-        if ALWAYS_SYSTEM.match(key) or name in self._system_names:
-            yield from self._system(text, occurred, stamp, name, where)
-            return
-        # iOS marks notices with a left-to-right mark, media and deletions too.
-        if (
-            body.startswith(LRM)
-            and not _deleted(key)
-            and _media(key) is None
-            and _parse_system(key)
-        ):
-            yield from self._system(text, occurred, stamp, name, where)
-            return
-        yield from self._message(_person(author), name, key, rest, text, occurred, stamp, where)
+        key = _clean(first)
+        deleted = _deleted(key)
+        media = None if deleted else _media(key)
+        facts = _Body(
+            first,
+            key,
+            # ALWAYS_SYSTEM notices; iOS marks notices with a left-to-right mark, media and
+            # deletions too.
+            ALWAYS_SYSTEM.match(key) is not None
+            or (
+                body.startswith(LRM)
+                and not deleted
+                and media is None
+                and _parse_system(key) is not None
+            ),
+            deleted,
+            media,
+            "://" in key and LOCATION.match(key) is not None,
+        )
+        if len(body) <= MAX_CACHED:
+            if len(self._bodies) > BODY_CACHE_SIZE:
+                self._bodies.clear()
+            self._bodies[body] = facts
+        return facts
+
+    def _author(self, author: str) -> tuple[str, Person | None, bool] | None:
+        """What the text before a header's first ": " stands for; None: not an author."""
+        if len(author) > MAX_NAME:
+            return None
+        authors = self._authors
+        if len(authors) > CACHE_SIZE:
+            authors.clear()
+        if SYSTEM_VERBS.search(author) or not _clean(author):
+            authors[author] = None
+        else:
+            authors[author] = self._author_facts(author)
+        return authors[author]
+
+    def _author_facts(self, author: str) -> tuple[str, Person | None, bool]:
+        """An author's name without marks, the account they stand for, and whether the name is
+        the group's own (its lines are notices).
+        """
+        name = _clean(author)
+        return name, _person(author), name in self._system_names
 
     def _message(
         self,
@@ -854,31 +1169,39 @@ class WhatsAppSource(Source):
         occurred: dt.datetime,
         stamp: str,
         where: str,
-    ) -> Iterator[Record]:
+        deleted: bool,
+        media: tuple[str, str | None] | None,
+        location: bool,
+    ) -> list[Record]:
         """A person's message: text, media (with its caption), or a deleted message.
 
-        ``first`` is the first line cleaned of marks, for recognising placeholders.
+        ``first`` is the first line cleaned of marks; ``deleted``, ``media`` and ``location``
+        say what it is (see _body).
         """
         self.counts["messages"] += 1
+        out: list[Record]
         if person is not None:
-            yield from self._member_record(person, where)
-        actor = person.puid if person is not None else None
+            actor = person.puid
+            out = [] if actor in self._seen else list(self._member_record(person, where))
+        else:
+            actor, out = None, []
         attributes: dict[str, Any] = {}
-        if _deleted(first):
+        if deleted:
             self.counts["deleted"] += 1
-            yield EventRecord(
-                channel=self._channel_key,
-                source_id=self._source_id(stamp, author, "\x00deleted"),
-                kind=EventKind.SYSTEM,
-                occurred_at=occurred,
-                actor=actor,
-                content_type="deleted",
-                attributes={"deleted": True},
-                actor_name=author,
-                location=where,
+            out.append(
+                EventRecord(
+                    channel=self._channel_key,
+                    source_id=self._source_id(stamp, author, "\x00deleted"),
+                    kind=EventKind.SYSTEM,
+                    occurred_at=occurred,
+                    actor=actor,
+                    content_type="deleted",
+                    attributes={"deleted": True},
+                    actor_name=author,
+                    location=where,
+                )
             )
-            return
-        media = _media(first)
+            return out
         if media is not None:
             self.counts["media"] += 1
             attributes["media"] = media[0]
@@ -890,26 +1213,30 @@ class WhatsAppSource(Source):
         else:
             source_id = self._source_id(stamp, author, text)
             body = text
-            content_type = "link" if URL.search(text) else "text"
-            if LOCATION.match(first):
+            # The pattern needs a "://", which most messages lack.
+            content_type = "link" if "://" in text and URL.search(text) else "text"
+            if location:
                 content_type = "location"
-        if body and EDITED.search(body):
+        if body and EDITED_MARK in body and EDITED.search(body):
             body = EDITED.sub("", body) or None
             attributes["edited"] = True
-        yield EventRecord(
-            channel=self._channel_key,
-            source_id=source_id,
-            kind=EventKind.MESSAGE,
-            occurred_at=occurred,
-            actor=actor,
-            text=body,
-            content_type=content_type,
-            attributes=attributes or None,
-            actor_name=author,
-            location=where,
+        out.append(
+            EventRecord(
+                channel=self._channel_key,
+                source_id=source_id,
+                kind=EventKind.MESSAGE,
+                occurred_at=occurred,
+                actor=actor,
+                text=body,
+                content_type=content_type,
+                attributes=attributes or None,
+                actor_name=author,
+                location=where,
+            )
         )
         if body and "@" in body and actor is not None:
-            yield from self._mentions(body, actor, author, source_id, occurred, where)
+            out.extend(self._mentions(body, actor, author, source_id, occurred, where))
+        return out
 
     def _mentions(
         self,
@@ -1050,3 +1377,45 @@ def _year_first(match: re.Match[str]) -> bool:
 def _date_text(match: re.Match[str], *, with_time: bool = False) -> str:
     end = match.start("rest") if with_time else match.end("d3")
     return match.string[match.start("d1") : end].rstrip(" -–:]\u202f")
+
+
+def _clock(
+    pre: str | None, h: str, mi: str, s: str | None, ampm: str | None
+) -> tuple[dt.timedelta, str] | None:
+    """A header's time of day, as the time since midnight and its ISO text; None when
+    ``_when_read`` would find no such time. Wall-clock arithmetic: midnight plus this is the
+    same aware datetime as one built from all the numbers.
+    """
+    hour = int(h)
+    if ampm or pre:
+        marker = (ampm or "").lower().replace(".", "").replace(" ", "")
+        before = pre or ""
+        if any(word in before for word in PM_BEFORE):
+            marker = "pm"
+        elif any(word in before for word in AM_BEFORE):
+            marker = "am"
+        if marker:
+            if not 1 <= hour <= 12:
+                return None
+            hour = hour % 12 + (12 if marker.startswith("p") else 0)
+    minute, second = int(mi), int(s or 0)
+    if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60):
+        return None
+    return (
+        dt.timedelta(hours=hour, minutes=minute, seconds=second),
+        f"{hour:02d}:{minute:02d}:{second:02d}",
+    )
+
+
+def _number_parts(label: str) -> tuple[str, str] | None:
+    """``label`` (with one ``%(number)d``) as the text before and after the number, when
+    formatting it is just putting the number between them.
+    """
+    probe = 9876543210
+    text = label % {"number": probe}
+    if text.count(str(probe)) != 1:
+        return None
+    before, after = text.split(str(probe))
+    if any(label % {"number": n} != f"{before}{n}{after}" for n in (1, 10, 12345)):
+        return None
+    return before, after
