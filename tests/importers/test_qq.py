@@ -10,7 +10,7 @@ import pytest
 from conftest import table_counts
 
 from shequn.communities.models import Channel
-from shequn.interactions.importers import ImportFormatError, detect_format
+from shequn.interactions.importers import ImportFormatError, detect_format, qq
 from shequn.interactions.importers.pipeline import ImportPipeline
 from shequn.interactions.importers.qq import QQTextSource
 from shequn.interactions.models import InteractionEvent, MemberDailyRollup
@@ -398,3 +398,56 @@ def test_a_private_chat_opening_with_a_system_line_stays_private(community, tmp_
     assert InteractionEvent.objects.get(kind="system").member is None
     texts = InteractionEvent.objects.filter(kind="message").values_list("text", flat=True)
     assert sorted(texts) == ["在", "在吗\n2016-01-02 是周六"]
+
+
+def records_of(path: Path, **options) -> list[str]:
+    return [repr(record) for record in QQTextSource(path, **options).records()]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030", "utf-16"])
+def test_where_the_file_is_cut_into_blocks_changes_nothing(tmp_path, monkeypatch, encoding):
+    """The parser reads a block of lines at a time; its records do not depend on where the
+    blocks end (line ends, a chat's header block, text that looks like a chat line)."""
+    messages = [
+        (f"2016-01-02 12:{n:02d}:00 {name}", body)
+        for n, (name, body) in enumerate(
+            [
+                ("【管理员】李四(222222)", "欢迎 @王小明\n\n" + RULE + "\n消息对象:不是新的聊天"),
+                ("系统消息(10000)", "张三邀请王小明加入本群。"),
+                ("张三(111111)", "2016-01-02 12:00:00 这行不是消息头"),
+                ("王小明(777777)", "[图片]"),
+                ("张三(111111)", "  \n"),
+            ]
+        )
+    ]
+    twelve_hour = [("2016-01-03 8:43:38 PM 张三(111111)", "晚上好"), *GROUP[:3]]
+    text = export(
+        chat("我的群聊", "群(612345678)", messages), chat("我的群聊", "另一群", twelve_hour)
+    )
+    text = text.replace("大家好\r\n", "大家好\r\r\n")  # a line end with two "\r"
+    path = write(tmp_path, text.rstrip("\r\n"), encoding=encoding)  # and none at the end
+    whole = records_of(path)
+    assert len(whole) > 20
+    if encoding != "utf-16":  # (read with universal newlines: there a lone "\r" ends a line)
+        assert repr(GROUP[0][1]) in "".join(whole)  # "\r\r\n" ends a line as "\r\n" does
+    for size in (1, 7, 64, 300):
+        monkeypatch.setattr(qq, "CHUNK_BYTES", size)
+        monkeypatch.setattr(qq, "UTF16_BATCH", size)
+        assert records_of(path) == whole, size
+
+
+@pytest.mark.parametrize("block_bytes", [None, 200])
+def test_a_nickname_two_accounts_share_names_the_last_one_to_use_it(
+    tmp_path, monkeypatch, block_bytes
+):
+    if block_bytes:
+        monkeypatch.setattr(qq, "CHUNK_BYTES", block_bytes)
+    messages = [("2016-01-02 12:00:00 李四(222222)", "@张三 在吗")] + [
+        (f"2016-01-02 12:{n:02d}:00 {sender}", "在")
+        for n, sender in enumerate(
+            ["张三(111111)", "【管理员】张三(333333)", "张三(111111)", "李四(222222)"] * 5, 1
+        )
+    ]
+    path = write(tmp_path, export(chat("我的群聊", "群", messages)))
+    mentions = [r for r in QQTextSource(path).records() if getattr(r, "kind", "") == "mention"]
+    assert [(m.actor, m.target) for m in mentions] == [("222222", "111111")]
