@@ -13,7 +13,7 @@ from conftest import SHARED_DATA, table_counts
 
 from shequn.communities.models import Channel
 from shequn.interactions.importers import detect_format
-from shequn.interactions.importers.records import EventRecord, ImportFormatError
+from shequn.interactions.importers.records import EventRecord, ImportFormatError, MemberRecord
 from shequn.interactions.importers.stackexchange import StackExchangeSource, parse_tags
 from shequn.interactions.models import EventKind, ImportRun, InteractionEvent
 from shequn.interactions.selectors import member_totals
@@ -540,6 +540,140 @@ def test_posts_are_streamed_in_constant_memory(tmp_path):
     assert seen == 20_000
     assert source.progress() == (source.total_bytes, source.total_bytes)
     assert peak - baseline < 15_000_000
+
+
+def parsed(folder: Path) -> dict[str, Any]:
+    """A dump's records, read without a database: events by source id, members as member:{id}."""
+    records: dict[str, Any] = {}
+    for record in StackExchangeSource(folder).records():
+        if isinstance(record, EventRecord):
+            records[record.source_id] = record
+        elif isinstance(record, MemberRecord):
+            records[f"member:{record.platform_user_id}"] = record
+    return records
+
+
+def test_escaped_text_is_decoded_once(tmp_path):
+    """``&amp;`` and ``&#38;`` are an "&" wherever they are; ``&amp;#38;`` is the text "&#38;"."""
+    users = [{**USERS[1], "DisplayName": "Tom & Jerry", "Location": "R&D"}]
+    posts = [
+        {**POSTS[0], "Title": "Q&A <here>", "Body": "a &#38; b & c", "Tags": "<c&c><xml>"},
+        {**POSTS[2], "OwnerDisplayName": "A&B"},
+    ]
+    comments = [{**COMMENTS[0], "Text": "R&D"}]
+    badges = [{**BADGES[0], "Name": "R&D"}]
+    folder = write_dump(
+        tmp_path / "site", Users=users, Posts=posts, Comments=comments, Badges=badges
+    )
+    posts_file = folder / "Posts.xml"
+    text = posts_file.read_text(encoding="utf-8")
+    posts_file.write_text(text.replace("Q&amp;A", "Q&#38;A"), encoding="utf-8")
+    records = parsed(folder)
+    member = records["member:1"]
+    assert (member.display_name, member.profile["location"]) == ("Tom & Jerry", "R&D")
+    question = records["post:10"]
+    assert question.attributes["title"] == "Q&A <here>"
+    assert question.text == "a &#38; b & c"
+    assert question.attributes["tags"] == ["c&c", "xml"]
+    assert (records["post:12"].actor, records["post:12"].actor_name) == ("name:A&B", "A&B")
+    assert records["comment:100"].text == "R&D"
+    assert records["badge:1"].attributes["badge"] == "R&D"
+
+    write_dump(folder, Posts=[{**POSTS[0], "Score": "1&2"}])
+    with pytest.raises(ImportFormatError, match="'Score' must be an integer, found '1&2'"):
+        parsed(folder)
+
+
+def test_entities_a_doctype_declares_are_expanded(tmp_path):
+    folder = write_dump(tmp_path / "site", Users=USERS, Posts=POSTS)
+    posts_file = folder / "Posts.xml"
+    text = posts_file.read_text(encoding="utf-8")
+    text = text.replace("<posts>", '<!DOCTYPE posts [<!ENTITY site "History">]>\r\n<posts>', 1)
+    posts_file.write_text(text.replace("Streaming XML", "&site; &amp; XML"), encoding="utf-8")
+    records = parsed(folder)
+    assert records["post:10"].attributes["title"] == "History & XML"
+    assert sum(source_id.startswith("post:") for source_id in records) == len(POSTS)
+
+
+def test_rows_come_in_the_order_they_end_whatever_their_form(tmp_path):
+    """``<row></row>``, rows inside rows or other elements: taken as an element tree ends them."""
+
+    def row(i: int) -> str:
+        return f'<row Id="{i}" PostTypeId="1" CreationDate="2021-05-01T09:00:00.000" Score="0"'
+
+    posts = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<posts>\n'
+        f"  {row(1)}></row>\n"
+        f"  {row(2)}>\n    {row(3)} />\n    <note>text</note>\n  </row>\n"
+        f"  <other>{row(4)} /></other>\n"
+        f"  {row(5)} />\n"
+        "</posts>\n"
+    )
+    folder = write_dump(tmp_path / "site", Users=USERS, Posts=posts)
+    records = [r for r in StackExchangeSource(folder).records() if isinstance(r, EventRecord)]
+    posts_read = [(r.source_id, r.location) for r in records if r.source_id.startswith("post:")]
+    assert posts_read == [
+        ("post:1", "Posts.xml row 1"),
+        ("post:3", "Posts.xml row 2"),
+        ("post:2", "Posts.xml row 3"),
+        ("post:4", "Posts.xml row 4"),
+        ("post:5", "Posts.xml row 5"),
+    ]
+
+
+def test_unusual_but_valid_values_are_read(tmp_path):
+    posts = [
+        {
+            **POSTS[0],
+            "Id": " 10 ",
+            "Score": "+5",
+            "ViewCount": "1_000",
+            "CreationDate": "2021-05-01T11:00:00+02:00",
+        },
+        {**POSTS[1], "CreationDate": "2021-05-01"},
+        {**POSTS[4], "PostTypeId": 99},
+    ]
+    votes = [{**VOTES[0], "VoteTypeId": 17}, {**VOTES[1], "Id": "0007", "PostId": "011"}]
+    badges = [{**BADGES[0], "TagBased": " TRUE "}]
+    folder = write_dump(tmp_path / "site", Users=USERS, Posts=posts, Votes=votes, Badges=badges)
+    records = parsed(folder)
+    question = records["post:10"]
+    assert question.occurred_at == dt.datetime(2021, 5, 1, 9, 0, tzinfo=UTC)
+    assert (question.attributes["score"], question.attributes["views"]) == (5, 1000)
+    assert records["post:11"].occurred_at == dt.datetime(2021, 5, 1, tzinfo=UTC)
+    other = records["post:14"]
+    assert (other.attributes["post_type"], other.content_type) == ("type_99", "post")
+    vote = records["vote:1000"]
+    assert (vote.kind, vote.attributes) == (EventKind.MODERATION, {"vote": "type_17"})
+    assert records["vote:7"].parent == "post:11"
+    assert records["badge:1"].attributes["tag_based"] is True
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse", "shuffled"])
+def test_comments_on_answers_are_in_their_question_thread(tmp_path, layout):
+    """Whatever the answer ids look like (dense, sparse, out of order), threads are the same."""
+    offset = 10_000_000 if layout == "sparse" else 0
+    posts: list[dict[str, Any]] = []
+    for i in range(1, 301, 3):  # a question and its two answers
+        question = {**POSTS[3], "Id": i + offset}
+        posts.append(question)
+        for answer in (i + 1, i + 2):
+            posts.append({**POSTS[1], "Id": answer + offset, "ParentId": i + offset})
+    if layout == "shuffled":
+        posts.reverse()
+    comments = [{**COMMENTS[0], "Id": 1000 + i, "PostId": i + offset} for i in range(-1, 305)]
+    folder = write_dump(tmp_path / "site", Users=USERS, Posts=posts, Comments=comments)
+    source = StackExchangeSource(folder)
+    threads = {
+        r.source_id: r.thread
+        for r in source.records()
+        if isinstance(r, EventRecord) and r.source_id.startswith("comment:")
+    }
+    for i in range(-1, 305):
+        post = i + offset
+        question = post - (i - 1) % 3 if 1 <= i <= 300 else post
+        assert threads[f"comment:{1000 + i}"] == f"post:{question}", i
+    assert (source.answers.by_post is not None) == (layout != "sparse")  # both ways were taken
 
 
 # ------------------------------------------------------------------ real data
