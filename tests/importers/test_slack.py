@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import zipfile
@@ -14,9 +15,10 @@ from typing import Any
 import psutil
 import pytest
 from conftest import SHARED_DATA, table_counts
+from django.utils import translation
 
 from shequn.communities.models import Channel
-from shequn.interactions.importers import detect_format, source_class
+from shequn.interactions.importers import detect_format, slack, source_class
 from shequn.interactions.importers.pipeline import ImportPipeline
 from shequn.interactions.importers.records import EventRecord, ImportFormatError
 from shequn.interactions.importers.slack import SlackSource
@@ -970,6 +972,61 @@ def test_day_files_are_streamed_in_constant_memory(tmp_path):
                 peak = max(peak, process.memory_info().rss)
     assert seen == 20_000
     assert peak - baseline < 15_000_000
+
+
+# -------------------------------------------------------------------------- the fast path
+def records_of(source: SlackSource) -> tuple[list[str], list[tuple[str, int]]]:
+    """What a source yields, as text, and its counts in the order they first came."""
+    return [repr(record) for record in source.records()], list(source.counts.items())
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_ordinary_messages_read_fast_yield_what_the_general_path_yields(
+    export, monkeypatch, language
+):
+    """Day files read whole, through the fast path for ordinary messages, yield exactly what
+    every message read by ``_Message`` yields, and what day files streamed by ijson yield."""
+    with translation.override(language):
+        fast = records_of(SlackSource(export, direct_messages=True))
+        with monkeypatch.context() as patch:
+            patch.setattr(SlackSource, "_plain_messages", lambda self, c, e, start, *a: start)
+            general = records_of(SlackSource(export, direct_messages=True))
+        with monkeypatch.context() as patch:
+            patch.setattr(slack, "WHOLE_FILE_BYTES", 0)  # every file streamed
+            streamed = records_of(SlackSource(export, direct_messages=True))
+    assert fast == general == streamed
+    assert len(fast[0]) > 40
+    if language == "zh-hans":
+        assert "（ts 为 1452873650.000001）" in "".join(fast[0])
+
+
+def test_the_fast_path_passes_event_fields_in_their_order():
+    fields = tuple(field.name for field in dataclasses.fields(EventRecord))
+    assert fields == slack.EVENT_FIELDS
+
+
+def test_values_ijson_reads_its_own_way_are_read_as_before(tmp_path):
+    """An integer beyond 64 bits is invalid JSON to ijson, and a lone surrogate reads as "?":
+    files with them are left to ijson, although orjson would read them otherwise."""
+    big = [
+        {"type": "message", "user": "U1", "text": "ok", "ts": "1452960400.000001"},
+        {"type": "message", "user": "U1", "text": "ok", "ts": "1452960401.000001", "n": 2**64},
+    ]
+    folder = write_export(tmp_path / "big", {"general/2016-01-17.json": big})
+    with pytest.raises(ImportFormatError) as error:
+        list(SlackSource(folder).records())
+    assert error.value.location == "messages[1]"
+    assert "invalid JSON" in error.value.problem
+
+    folder = write_export(tmp_path / "surrogate", {})
+    day = folder / "general" / "2016-01-17.json"
+    day.parent.mkdir(parents=True, exist_ok=True)
+    day.write_text(
+        '[{"type": "message", "user": "U1", "text": "a\\ud800b", "ts": "1452960400.000001"}]',
+        encoding="utf-8",
+    )
+    texts = [r.text for r in SlackSource(folder).records() if isinstance(r, EventRecord)]
+    assert texts == ["a?b"]
 
 
 # ------------------------------------------------------------------------------ real data

@@ -7,9 +7,14 @@ DMs under their name, DMs under their id) of ``YYYY-MM-DD.json`` files, each a J
 day's messages. Each Slack conversation becomes one shequn channel keyed by its id; a message's
 ``ts`` is its id within the channel.
 
-Memory: the accounts of users.json are kept (bounded by the number of members); every JSON file
-is streamed element by element, conversation after conversation, so neither a long conversation
-list nor a busy day file is ever held whole.
+Memory: the accounts of users.json are kept (bounded by the number of members); a JSON file of
+at most ``WHOLE_FILE_BYTES`` (a day file nearly always) is read whole and parsed in one call, a
+larger one is streamed element by element, conversation after conversation, so neither a long
+conversation list nor a busy day file is ever held whole.
+
+Speed: most messages are ordinary (no subtype, well-formed, by a known account), and
+``SlackSource._plain_messages`` turns those into records in one tight loop; ``_Message`` reads
+every other one, and says what is wrong with a malformed one. Both yield the same records.
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import ijson
+import orjson
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -74,9 +80,35 @@ CONTENT_SUBTYPES = frozenset(
     }
 )
 SNIFF_BYTES = 1024
+HEAD_BYTES = 1 << 16  # a file's first read, where it must start with "["
 # What a damaged, encrypted or oddly compressed zip member raises while it is opened or read.
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError)
 UTF8_BOM = b"\xef\xbb\xbf"
+MESSAGE_KIND, REPLY_KIND = EventKind.MESSAGE, EventKind.REPLY
+MENTION_KIND, REACTION_KIND = EventKind.MENTION, EventKind.REACTION
+# EventRecord's fields in order: the hot path passes them positionally (a test checks this).
+EVENT_FIELDS = (
+    "channel",
+    "source_id",
+    "kind",
+    "occurred_at",
+    "actor",
+    "target",
+    "text",
+    "text_length",
+    "parent",
+    "thread",
+    "content_type",
+    "attributes",
+    "actor_name",
+    "location",
+)
+# Files up to this size are read whole and parsed in one call (a Slack day file is far smaller);
+# larger ones are streamed, so memory stays bounded however large an export's files are.
+WHOLE_FILE_BYTES = 4 << 20
+# 19 digits in a row: where an integer literal may not fit in 64 bits (see _whole_array).
+DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+LONG_DIGIT_RUN = b"0" * 19
 
 
 @dataclass(slots=True)
@@ -117,7 +149,8 @@ class _FolderTree:
         return (self.root / name).is_file()
 
     def open(self, name: str) -> BinaryIO:
-        return (self.root / name).open("rb", buffering=0)  # buffered once, above the counter
+        # Buffered once, above the counter; a plain join (no Path) for the many day files.
+        return open(os.path.join(self.root, name), "rb", buffering=0)
 
     def size(self, name: str) -> int:
         return (self.root / name).stat().st_size
@@ -333,7 +366,10 @@ class SlackSource(Source):
         self._with_ts = _("%(location)s (%(field)s %(value)s)")  # once, not per message
         try:
             self._read_users()
-            yield from self._conversations()
+            # Records come in batches (a message's, a conversation's members), so that each
+            # passes through one generator here rather than up a chain of them.
+            for batch in self._conversations():
+                yield from batch
             # Folders of skipped DMs and strays were never read: the whole export is done.
             self._done = self.total_bytes
         finally:
@@ -341,18 +377,66 @@ class SlackSource(Source):
 
     def _items(self, name: str, label: str) -> Iterator[tuple[str, Any]]:
         """Stream the elements of one JSON array file, each with its location."""
-        path = self._tree.display(name)
-        parsed = 0  # elements read whole: an error is in the next one
-        with io.BufferedReader(self._open(name), buffer_size=1 << 16) as stream:
+        for index, item in enumerate(self._elements(name, label)):
+            yield label % {"index": index}, item
+
+    def _elements(
+        self, name: str, label: str, path: Path | None = None, size: int | None = None
+    ) -> Iterable[Any]:
+        """The elements of one JSON array file; ``label`` locates a broken one.
+
+        A file of at most ``WHOLE_FILE_BYTES`` (a Slack day file nearly always) is read whole
+        and parsed by orjson in one call; a larger one, and any that orjson would read
+        differently from ijson (invalid JSON, a lone surrogate, an integer beyond 64 bits), is
+        streamed by ijson, so errors and values are ijson's either way. ``path`` and ``size``
+        (what the export's listing says) save looking them up again.
+        """
+        if path is None:
+            path = self._tree.display(name)
+        if size is None:
+            size = self._tree.size(name)
+        reader = self._open(name)
+        try:
             try:
-                head = stream.peek(SNIFF_BYTES)
-                if head.startswith(UTF8_BOM):
-                    stream.read(len(UTF8_BOM))
-                    head = head[len(UTF8_BOM) :]
-                if not head.lstrip().startswith(b"["):
+                # The first read is what a 64 KiB buffer's first fill held (ijson's stream used
+                # one), so that what counts as the start of the file is as it was.
+                head = reader.read(HEAD_BYTES)
+                start = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
+                if not head[start:].lstrip().startswith(b"["):
                     raise ImportFormatError(path, "", _("expected a JSON array"))
-                for item in ijson.items(stream, "item", use_float=True):
-                    yield label % {"index": parsed}, item
+                data = head
+                # Then what the listing says is left, and a byte to see the end (a file that
+                # grew since it was listed is read on), up to the cap.
+                while len(data) - start <= WHOLE_FILE_BYTES:
+                    left = max(size - len(data), 0) + 1
+                    chunk = reader.read(min(left, WHOLE_FILE_BYTES + 1 - (len(data) - start)))
+                    if not chunk:
+                        break
+                    data += chunk
+            except ZIP_ERRORS as exc:
+                raise _unreadable(path, exc) from None
+            if start:
+                data = data[start:]
+            if len(data) <= WHOLE_FILE_BYTES:
+                items = _whole_array(data)
+                if items is not None:
+                    reader.close()
+                    return items
+                rest: Any = io.BytesIO(data)
+            else:
+                rest = _Prefixed(data, reader)
+        except BaseException:
+            reader.close()
+            raise
+        return self._streamed(reader, rest, path, label)
+
+    def _streamed(self, reader: _Reader, rest: Any, path: Path, label: str) -> Iterator[Any]:
+        """The elements ijson reads from ``rest`` (the rest of ``reader``), which it closes."""
+        parsed = 0  # elements read whole: an error is in the next one
+        with reader:
+            try:
+                for item in ijson.items(rest, "item", use_float=True):
+                    yield item
                     parsed += 1
             except ijson.JSONError as exc:
                 raise ImportFormatError(
@@ -405,9 +489,10 @@ class SlackSource(Source):
         if self._tree.has(DMS):
             yield DMS, "direct_messages" if self.direct_messages else "direct_messages_skipped"
 
-    def _conversations(self) -> Iterator[Record]:
+    def _conversations(self) -> Iterator[Iterable[Record]]:
         """Each conversation with its members, then its messages, one conversation at a time
-        (so the pipeline stores a channel's members as its messages come, not all at once)."""
+        (so the pipeline stores a channel's members as its messages come, not all at once);
+        in batches, each read lazily or already built."""
         label = _("channels[%(index)d]")
         for name, what in self._conversation_files():
             path = self._tree.display(name)
@@ -424,10 +509,9 @@ class SlackSource(Source):
                     shown = ", ".join(f"@{self._handle(user)}" for user in members) or key
                 else:
                     shown = f"#{title}" if name in (CHANNELS, GROUPS) else title
-                yield ChannelRecord(key=key, platform=Platform.SLACK, name=shown)
+                yield (ChannelRecord(key=key, platform=Platform.SLACK, name=shown),)
                 announced = set(members)
-                for user in dict.fromkeys(members):
-                    yield self._member(key, user)
+                yield [self._member(key, user) for user in dict.fromkeys(members)]
                 yield from self._messages(key, key if is_dm else title, announced)
 
     def _handle(self, user_id: str) -> str:
@@ -435,15 +519,281 @@ class SlackSource(Source):
         return (account.handle or account.display_name) if account else user_id
 
     # -------------------------------------------------------------- messages
-    def _messages(self, channel: str, folder: str, announced: set[str]) -> Iterator[Record]:
-        """The day files of one conversation, oldest first; ``announced``: accounts whose
-        member record this channel has had."""
+    def _messages(
+        self, channel: str, folder: str, announced: set[str]
+    ) -> Iterator[Iterable[Record]]:
+        """The day files of one conversation, oldest first, in batches of records: those of a
+        file read whole, up to a message ``_Message`` reads (lazily, as before); one message's
+        from a file read as a stream (an element there may yet be invalid JSON). ``announced``:
+        accounts whose member record this channel has had."""
         label = _("messages[%(index)d]")
-        for name, _size in self._tree.days.get(folder, ()):
+        located = _location_parts(self._with_ts, label)
+        plain = self._plain_messages
+        for name, size in self._tree.days.get(folder, ()):
             self.counts["day_files"] += 1
             path = self._tree.display(name)
-            for where, obj in self._items(name, label):
-                yield from _Message(self, channel, obj, path, where, announced).records()
+            elements = self._elements(name, label, path, size)
+            batch: list[Record] = []
+            if type(elements) is list:
+                position = 0
+                while True:
+                    position = plain(
+                        channel, elements, position, 0, label, located, announced, batch
+                    )
+                    if position == len(elements):
+                        break
+                    if batch:
+                        yield batch
+                        batch = []
+                    obj, elements[position] = elements[position], None
+                    where = label % {"index": position}
+                    yield _Message(self, channel, obj, path, where, announced).records()
+                    position += 1
+                if batch:
+                    yield batch
+                continue
+            for index, obj in enumerate(elements):
+                if plain(channel, [obj], 0, index, label, located, announced, batch):
+                    yield batch
+                    batch = []
+                else:
+                    where = label % {"index": index}
+                    yield _Message(self, channel, obj, path, where, announced).records()
+
+    def _plain_messages(
+        self,
+        channel: str,
+        elements: list[Any],
+        start: int,
+        offset: int,
+        label: str,
+        located: tuple[str, str, str] | None,
+        announced: set[str],
+        records: list[Record],
+    ) -> int:
+        """Adds to ``records`` those of the ordinary messages of ``elements`` from ``start`` on
+        (``offset`` is where ``elements`` begin in their file), the bulk of an export: no
+        subtype, every field well-formed, written by a known account (or nobody). Stops at the
+        first other message, having changed nothing for it, and returns its position (the
+        length of ``elements`` when there is none): ``_Message`` reads those, and names what is
+        wrong. A message read is taken out of ``elements``: it goes once read, not with its
+        file, so fewer objects live on for the cyclic garbage collector to walk again and again.
+
+        What this adds is exactly what ``_Message`` would yield; only the checks come first."""
+        users = self._users
+        counts = self.counts
+        member = self._member
+        append = records.append
+        for position in range(start, len(elements)):
+            obj = elements[position]
+            index = offset + position
+            if type(obj) is not dict:
+                return position
+            get = obj.get
+            ts = get("ts")
+            if type(ts) is not str or get("subtype") is not None:
+                return position
+            # TIMESTAMP without a regex (its \d is str.isdecimal): seconds, maybe a fraction.
+            seconds, dot, fraction = ts.partition(".")
+            if not (0 < len(seconds) <= 11 and seconds.isdecimal()) or (
+                dot and not (0 < len(fraction) <= 6 and fraction.isdecimal())
+            ):
+                return position
+            text = get("text")
+            if text is None:
+                text = ""
+            elif type(text) is not str:
+                return position
+            actor = get("user")
+            if type(actor) is str:
+                if not actor or actor == NOBODY:
+                    actor = None
+            elif actor is not None:
+                return position
+            bot_id = get("bot_id")
+            if bot_id is not None and type(bot_id) is not str:
+                return position
+            if actor is None:
+                if bot_id:
+                    return position  # a bot's message: its account may need making
+            elif actor not in users:
+                return position  # e.g. a guest from another workspace: its account may need making
+            thread_ts = get("thread_ts")
+            if thread_ts is not None and type(thread_ts) is not str:
+                return position
+            reply = bool(thread_ts) and thread_ts != ts
+            target = None
+            if reply:
+                parent_user = get("parent_user_id")
+                if type(parent_user) is str:
+                    if parent_user == NOBODY:
+                        parent_user = None
+                elif parent_user is not None:
+                    return position
+                if not parent_user:
+                    root = get("root")
+                    if isinstance(root, dict):
+                        parent_user = root.get("user")
+                        if type(parent_user) is str:
+                            if parent_user == NOBODY:
+                                parent_user = None
+                        elif parent_user is not None:
+                            return position
+                if parent_user and parent_user != actor:
+                    target = parent_user
+            reactions = get("reactions")
+            if reactions is not None:
+                if type(reactions) is not list:
+                    return position
+                for reaction in reactions:
+                    if type(reaction) is not dict:
+                        return position
+                    name = reaction.get("name")
+                    if type(name) is not str or not name:
+                        return position
+                    reacted = reaction.get("users")
+                    if reacted is not None and (
+                        type(reacted) is not list or not all(type(user) is str for user in reacted)
+                    ):
+                        return position
+
+            # Well-formed: from here on nothing fails.
+            elements[position] = None
+            counts["messages"] += 1
+            edited = get("edited")
+            if edited:
+                counts["edited"] += 1
+            if located is None:
+                location = self._with_ts % {
+                    "location": label % {"index": index},
+                    "field": "ts",
+                    "value": ts,
+                }
+            else:
+                location = f"{located[0]}{index}{located[1]}{ts}{located[2]}"
+            occurred = EPOCH + dt.timedelta(
+                0, int(seconds), int(fraction.ljust(6, "0")) if fraction else 0
+            )
+            source_id = f"ts:{ts}"
+            if actor is not None and actor not in announced:
+                announced.add(actor)
+                append(member(channel, actor))
+            kind = MESSAGE_KIND
+            parent = thread = None
+            file = get("file")
+            file_id = file.get("id") if file is not None and isinstance(file, dict) else None
+            if reply:
+                kind = REPLY_KIND
+                parent = thread = f"ts:{thread_ts}"
+                if target is not None and target not in announced:
+                    announced.add(target)
+                    append(member(channel, target))
+                counts["thread_replies"] += 1
+            elif thread_ts:
+                thread = source_id
+            elif isinstance(file_id, str) and file_id:
+                thread = f"file:{file_id}"
+            attributes: dict[str, Any] = {}
+            files = get("files")
+            if files is None:
+                file_count = int(file_id is not None)
+            else:
+                file_count = len(files) if isinstance(files, list) else int(file_id is not None)
+            if file_count:
+                attributes["files"] = file_count
+            if edited:
+                attributes["edited"] = True
+            reply_count = get("reply_count")
+            if reply_count is not None and isinstance(reply_count, int) and thread == source_id:
+                attributes["reply_count"] = reply_count
+            if file_count:
+                content_type = "file"
+            else:
+                content_type = "link" if "<" in text and LINK.search(text) else "text"
+            # Positional, in EVENT_FIELDS' order: far cheaper than a dozen keywords.
+            append(
+                EventRecord(
+                    channel,
+                    source_id,
+                    kind,
+                    occurred,
+                    actor,
+                    target,
+                    text,
+                    None,
+                    parent,
+                    thread,
+                    content_type,
+                    attributes or None,
+                    "",
+                    location,
+                )
+            )
+            if "<@" in text:
+                seen: set[str] = set()
+                for mentioned in MENTION.findall(text):
+                    if mentioned == actor or mentioned in seen:
+                        continue
+                    seen.add(mentioned)
+                    counts["mentions"] += 1
+                    if mentioned not in announced:
+                        announced.add(mentioned)
+                        append(member(channel, mentioned))
+                    append(
+                        EventRecord(
+                            channel,
+                            f"{source_id}#mention:{mentioned}",
+                            MENTION_KIND,
+                            occurred,
+                            actor,
+                            mentioned,
+                            None,
+                            None,
+                            source_id,
+                            thread,
+                            "",
+                            None,
+                            "",
+                            location,
+                        )
+                    )
+            if reactions:
+                listed = 0
+                for reaction in reactions:
+                    name = reaction["name"]
+                    reacted = reaction.get("users")
+                    if reacted is None:
+                        reacted = []
+                    count = reaction.get("count")
+                    if isinstance(count, int) and count > len(reacted):
+                        counts["reactions_not_listed"] += count - len(reacted)
+                    for user in dict.fromkeys(reacted):
+                        listed += 1
+                        if user not in announced:
+                            announced.add(user)
+                            append(member(channel, user))
+                        append(
+                            EventRecord(
+                                channel,
+                                f"{source_id}#reaction:{name}:{user}",
+                                REACTION_KIND,
+                                occurred,
+                                user,
+                                None,
+                                None,
+                                None,
+                                source_id,
+                                thread,
+                                "emoji",
+                                {"emoji": name},
+                                "",
+                                location,
+                            )
+                        )
+                if listed:
+                    counts["reacted_messages"] += 1
+                    counts["reactions"] += listed
+        return len(elements)
 
 
 class _Message:
@@ -743,6 +1093,58 @@ class _Message:
                 self.source.counts["reactions_not_listed"] += count - len(users)
             for user in dict.fromkeys(users):
                 yield name, user
+
+
+class _Prefixed:
+    """Bytes already read, then the rest of the stream: for ijson, which calls ``read(size)``."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._head:
+            return self._rest.read(size)
+        if size < 0 or size >= len(self._head):
+            chunk = bytes(self._head)
+            self._head = memoryview(b"")
+            return chunk
+        chunk = bytes(self._head[:size])
+        self._head = self._head[size:]
+        return chunk
+
+
+def _location_parts(with_ts: str, label: str) -> tuple[str, str, str] | None:
+    """``with_ts`` of ``label`` (both formats translated), as ``_Message`` locates a message,
+    cut around the index and the ts: ``f"{before}{index}{between}{ts}{after}"`` is then the
+    same text without two formattings per message. None where a translation has another
+    shape (the two formats are then applied as they are)."""
+    label_parts = label.split("%(index)d")
+    outer_parts = re.split(r"%\((location|field|value)\)s", with_ts)
+    texts = [*label_parts, *outer_parts[::2]]
+    if (
+        len(label_parts) != 2
+        or outer_parts[1::2] != ["location", "field", "value"]
+        or any("%" in text for text in texts)
+    ):
+        return None
+    label_before, label_after = label_parts
+    before, between, field_value, after = outer_parts[::2]
+    return before + label_before, label_after + between + "ts" + field_value, after
+
+
+def _whole_array(data: bytes) -> list[Any] | None:
+    """The elements of a JSON array read whole, or None where only ijson may read it: orjson
+    finds it invalid (ijson names the broken element), or it holds a run of 19 or more digits,
+    where an integer literal could be beyond ijson's 64 bits (which ijson rejects and orjson
+    does not). Lone surrogates (ijson writes "?") make orjson fail, so they go to ijson too."""
+    try:
+        items = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if LONG_DIGIT_RUN in data.translate(DIGITS_AS_ZERO) or not isinstance(items, list):
+        return None
+    return items
 
 
 # ------------------------------------------------------------------------------- helpers
