@@ -45,7 +45,7 @@ import hashlib
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -103,25 +103,6 @@ CR_BEFORE_NEWLINE = re.compile(r"\r+\n")
 CHUNK_BYTES = 1 << 18  # read and decoded at a time
 UTF16_BATCH = 4096  # lines
 CACHE_LIMIT = 1 << 13  # distinct senders or dates remembered, so memory stays bounded
-# EventRecord's leading fields, as _emit passes them.
-EVENT_FIELDS = (
-    "channel",
-    "source_id",
-    "kind",
-    "occurred_at",
-    "actor",
-    "target",
-    "text",
-    "text_length",
-    "parent",
-    "thread",
-    "content_type",
-    "attributes",
-    "actor_name",
-    "location",
-)
-if tuple(f.name for f in fields(EventRecord))[: len(EVENT_FIELDS)] != EVENT_FIELDS:
-    raise TypeError("EventRecord's fields changed: update QQTextSource._emit")
 MESSAGE = EventKind.MESSAGE  # (an enum member: looked up once)
 HEADER_EXAMPLE = "2016-01-02 12:34:56 张三(123456789)"
 GROUP_WORDS = ("群", "多人聊天", "讨论组")

@@ -8,7 +8,7 @@ active language (the CLI activates the user's); the file path itself is never tr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -79,3 +79,24 @@ class EventRecord:
 
 
 Record = ChannelRecord | MemberRecord | EventRecord
+
+# EventRecord's fields in declaration order. Hot parser loops build records positionally (far
+# cheaper than keywords) in this order; it is checked here, once, so no parser has to.
+EVENT_FIELDS = (
+    "channel",
+    "source_id",
+    "kind",
+    "occurred_at",
+    "actor",
+    "target",
+    "text",
+    "text_length",
+    "parent",
+    "thread",
+    "content_type",
+    "attributes",
+    "actor_name",
+    "location",
+)
+if tuple(f.name for f in fields(EventRecord)) != EVENT_FIELDS:  # pragma: no cover
+    raise TypeError("EventRecord's fields changed: update EVENT_FIELDS and the parsers' hot loops")

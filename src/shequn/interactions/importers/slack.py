@@ -86,23 +86,6 @@ ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError,
 UTF8_BOM = b"\xef\xbb\xbf"
 MESSAGE_KIND, REPLY_KIND = EventKind.MESSAGE, EventKind.REPLY
 MENTION_KIND, REACTION_KIND = EventKind.MENTION, EventKind.REACTION
-# EventRecord's fields in order: the hot path passes them positionally (a test checks this).
-EVENT_FIELDS = (
-    "channel",
-    "source_id",
-    "kind",
-    "occurred_at",
-    "actor",
-    "target",
-    "text",
-    "text_length",
-    "parent",
-    "thread",
-    "content_type",
-    "attributes",
-    "actor_name",
-    "location",
-)
 # Files up to this size are read whole and parsed in one call (a Slack day file is far smaller);
 # larger ones are streamed, so memory stays bounded however large an export's files are.
 WHOLE_FILE_BYTES = 4 << 20
