@@ -23,7 +23,8 @@ def table_counts() -> dict[str, int]:
     return {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
-        if model._meta.app_label in {"audit", "communities", "members", "interactions", "accounts"}
+        if model._meta.app_label
+        in {"audit", "communities", "members", "interactions", "accounts", "rewards", "tiers"}
     }
 
 

@@ -15,6 +15,12 @@ from shequn.wsgi import application
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
+@schemathesis.serializer("application/toml")
+def toml_body(ctx, value) -> bytes:  # noqa: ANN001
+    """Rules files are sent as text: whatever string was generated, as UTF-8."""
+    return value.encode("utf-8") if isinstance(value, str) else str(value).encode("utf-8")
+
+
 @pytest.fixture(autouse=True)
 def keep_the_test_connection():
     """The WSGI app is called directly (not through Django's test client), so its request

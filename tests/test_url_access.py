@@ -7,6 +7,7 @@ says so), so that its objects are tried from the wrong community too.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -18,6 +19,7 @@ from shequn.accounts.models import CommunityAccess
 from shequn.accounts.services import do_create_token, do_invite
 from shequn.interactions.jobs import do_queue_import
 from shequn.members.models import Member
+from shequn.rewards.services import do_manual_entry, do_save_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -71,12 +73,20 @@ def other_objects(community, other_community, make_account, settings):
     job = do_queue_import(other_community, SimpleUploadedFile("x.json", b"{}"), actor=other_founder)
     invitation, _raw = do_invite(other_community, "viewer", actor=other_founder)
     token, _key = do_create_token(other_founder, "theirs")
+    rule = do_save_rule(
+        other_community,
+        {"key": "theirs", "event_kind": "message", "amount": 1},
+        actor=other_founder,
+    )
+    entry = do_manual_entry(member, 5, reason="theirs", actor=other_founder)
     return {
         "token_id": token.pk,  # another account's token
         "member_id": member.pk,
         "job_id": job.pk,
         "access_id": CommunityAccess.objects.get(user=other_founder).pk,
         "invitation_id": invitation.pk,
+        "rule_id": rule.pk,
+        "entry_id": entry.pk,
     }
 
 
@@ -140,14 +150,30 @@ def test_every_api_operation_hides_another_community(
     schema = client.get("/api/v1/openapi.json").json()
     walked = 0
 
+    def valid_body(operation: dict) -> dict:
+        """The smallest JSON body the operation's schema accepts (required fields only)."""
+        content = operation["requestBody"]["content"]["application/json"]["schema"]
+        if "$ref" in content:
+            content = schema["components"]["schemas"][content["$ref"].rsplit("/", 1)[1]]
+        samples = {"integer": 1, "string": "x", "boolean": False, "number": 1}
+        return {
+            name: samples[content["properties"][name].get("type", "string")]
+            for name in content.get("required", [])
+        }
+
     def call(method: str, path: str, values: dict):
         url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+        operation = schema["paths"][path][method]
+        content = operation.get("requestBody", {}).get("content", {})
         # A valid body, so that the answer is about access, not about the input.
-        if method == "post":
+        if "multipart/form-data" in content:
             body = {"file": SimpleUploadedFile("a.json", b"{}")}
-            return url, client.post(url, body, **auth)
-        if method in ("patch", "put"):
-            return url, getattr(client, method)(url, "{}", content_type="application/json", **auth)
+            return url, getattr(client, method)(url, body, **auth)
+        if "application/json" in content:
+            body = json.dumps(valid_body(operation))
+            return url, getattr(client, method)(url, body, content_type="application/json", **auth)
+        if content:  # e.g. a TOML file
+            return url, getattr(client, method)(url, "", content_type="text/plain", **auth)
         return url, getattr(client, method)(url, **auth)
 
     for path, operations in schema["paths"].items():

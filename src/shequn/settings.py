@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "shequn.communities",
     "shequn.members",
     "shequn.interactions",
+    "shequn.rewards",
+    "shequn.tiers",
     "shequn.web",
     "shequn.api",
 ]

@@ -18,8 +18,10 @@ from shequn.cli.base import ShequnGroup
 from shequn.cli.communities import communities
 from shequn.cli.importing import import_command
 from shequn.cli.members import members
+from shequn.cli.points import points
 from shequn.cli.server import demo, manage, serve
 from shequn.cli.setup import init
+from shequn.cli.tiers import tiers
 
 
 @click.group(cls=ShequnGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,9 +40,11 @@ cli.add_command(init)
 cli.add_command(import_command)
 cli.add_command(communities)
 cli.add_command(members)
+cli.add_command(points)
 cli.add_command(serve)
 cli.add_command(demo)
 cli.add_command(manage)
+cli.add_command(tiers)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from shequn.audit import services as audit
 from shequn.interactions.models import InteractionEvent
 from shequn.interactions.rollups import recompute_member_rollups
 from shequn.members.models import ROLE_RANK, Identity, Member, MemberMerge, Role
+from shequn.members.signals import member_merging, members_changed
 
 # Member fields a merge combines and an un-merge restores.
 MERGED_FIELDS = ("display_name", "role", "is_bot", "key", "joined_at", "left_at", "muted_at")
@@ -103,11 +104,15 @@ def do_merge_members(
     target.muted_at = _later_or_active(source.muted_at, target.muted_at)
     target.is_bot = target.is_bot and source.is_bot
     target.key = target.key or source.key
+    member_merging.send(sender=do_merge_members, source=source, target=target)
     source.daily_rollups.all().delete()
     source.delete()
     target.save()
     retarget_events([target])
     recompute_member_rollups([target.pk])
+    members_changed.send(
+        sender=do_merge_members, community_id=target.community_id, member_ids=[target.pk]
+    )
     merge = MemberMerge.objects.create(
         community_id=target.community_id,
         target=target,
@@ -170,6 +175,9 @@ def do_unmerge(merge: MemberMerge, *, actor: Any = None) -> Member:
     Identity.objects.filter(pk__in=identity_ids).update(member=restored)
     retarget_events([restored, target])
     recompute_member_rollups([restored.pk, target.pk])
+    members_changed.send(
+        sender=do_unmerge, community_id=target.community_id, member_ids=[restored.pk, target.pk]
+    )
     merge.undone_at = timezone.now()
     merge.save(update_fields=["undone_at"])
     audit.record(

@@ -11,6 +11,8 @@ app_name = "web"
 community_patterns = [
     path("", home.overview, name="community"),
     path("members/", include("shequn.web.members.urls")),
+    path("tiers/", include("shequn.web.tiers.urls")),
+    path("points/", include("shequn.web.points.urls")),
     path("imports/", include("shequn.web.imports.urls")),
     path("manage/", include("shequn.web.manage.urls")),
 ]

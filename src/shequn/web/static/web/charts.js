@@ -42,7 +42,34 @@
       options: { responsive: true, maintainAspectRatio: false, animation: false, scales: { x: { stacked: true, ticks: { maxTicksLimit: 8 } }, y: { stacked: true, beginAtZero: true } } }
     });
   }
-  var kinds = { weekly: weekly, activity: daily };
+  var FLOW_COLOURS = { new: "#60a5fa", up: "#10b981", came_back: "#a3e635", down: "#f59e0b", lapsed: "#ef4444" };
+  function tierFlows(canvas) {
+    var rows = data(canvas.dataset.source), labels = data("flows-labels");
+    if (!rows || !labels || !window.Chart) return;
+    var kinds = Object.keys(FLOW_COLOURS);
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: rows.months,
+        datasets: kinds.map(function (kind) {
+          // Moves out of a tier (down, lapsed) are drawn below the axis.
+          var sign = kind === "down" || kind === "lapsed" ? -1 : 1;
+          return { label: labels[kind], data: rows.series[kind].map(function (n) { return sign * n; }), backgroundColor: FLOW_COLOURS[kind] };
+        })
+      },
+      options: { responsive: true, maintainAspectRatio: false, animation: false, interaction: { mode: "index", intersect: false }, scales: { x: { stacked: true }, y: { stacked: true } } }
+    });
+  }
+  function levelHistory(canvas) {
+    var rows = data(canvas.dataset.source);
+    if (!rows || !window.Chart) return;
+    new window.Chart(canvas, {
+      type: "line",
+      data: { labels: rows.map(function (r) { return r.day; }), datasets: [{ label: canvas.dataset.label, data: rows.map(function (r) { return r.balance; }), borderColor: "#8b5cf6", backgroundColor: "#8b5cf6", pointRadius: 0, stepped: true }] },
+      options: { responsive: true, maintainAspectRatio: false, animation: false, scales: { x: { ticks: { maxTicksLimit: 8 } }, y: { beginAtZero: true } } }
+    });
+  }
+  var kinds = { weekly: weekly, activity: daily, "tier-flows": tierFlows, "points-balance": levelHistory };
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var draw = kinds[canvas.dataset.chart];
     if (draw) draw(canvas);

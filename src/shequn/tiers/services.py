@@ -1,0 +1,551 @@
+"""Write operations on tiers: recomputing them, and changing a community's tier policy.
+
+A recompute reads the daily rollups once (grouped by member and week by the database), the reply
+ties and invitations (folded once from new events), replays each member in Python
+(``shequn.tiers.engine``) and writes tiers and history with bulk statements. An incremental run
+replays only the members something happened to since the last run, from the first week it
+touched; it gives the same tiers and history as a full run (tests/test_tiers_incremental.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import time
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+import orjson
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from shequn.audit import services as audit
+from shequn.communities.models import Community
+from shequn.members.models import Identity, MemberMerge
+from shequn.tiers import inputs
+from shequn.tiers.engine import Calendar, MemberInput, MemberResult, WeekRow, evaluate, week_of
+from shequn.tiers.models import MemberTier, Tier, TierChange, TierPolicy, TierRun
+from shequn.tiers.policy import Rules, rules_of, validate_policy_values
+from shequn.tiers.selectors import tier_policy
+
+FROM_START = None  # replay a member from their first signal
+
+
+@dataclass(frozen=True)
+class TierRunResult:
+    full: bool
+    as_of: dt.date
+    evaluated: int
+    changed: int
+    seconds: float
+
+
+@dataclass
+class _Member:
+    role: str
+    is_bot: bool
+    joined: int | None
+    gone: int | None
+    gone_code: str
+
+
+def _members(community: Community) -> dict[int, _Member]:
+    members = {}
+    for pk, role, is_bot, joined_at, left_at, muted_at in inputs.read_members(community):
+        left = inputs.local_day(left_at, community)
+        muted = inputs.local_day(muted_at, community)
+        if left is not None and (muted is None or left <= muted):
+            gone, code = left, "left"
+        elif muted is not None:
+            gone, code = muted, "muted"
+        else:
+            gone, code = None, ""
+        members[pk] = _Member(role, is_bot, inputs.local_day(joined_at, community), gone, code)
+    return members
+
+
+class _Affected:
+    """Members to replay, each from the earliest week something changed for them."""
+
+    def __init__(self, members: dict[int, _Member]) -> None:
+        self.members = members
+        self.start: dict[int, int | None] = {}
+
+    def touch(self, member_id: int, week: int | None) -> None:
+        info = self.members.get(member_id)
+        if info is None or info.is_bot:
+            return
+        if member_id not in self.start:
+            self.start[member_id] = week
+            return
+        current = self.start[member_id]
+        if current is not None:
+            self.start[member_id] = None if week is None else min(current, week)
+
+
+def _with_acts(
+    weeks: list[WeekRow], acts: list[tuple[int, str, int, str]], rules: Rules
+) -> list[WeekRow]:
+    """Fold provider acts (hosting, speaking, …) into the week rows: each is a contribution
+    that earns its kind's commitment weight."""
+    by_week = {row[0]: list(row) for row in weeks}
+    for day, _code, count, kind in acts:
+        week = week_of(day)
+        row = by_week.setdefault(week, [week, 0, 0.0, 0, day, 0])
+        row[1] += count
+        row[2] += rules.weights.get(kind, 0) * count
+        row[3] += 1
+        row[4] = max(row[4], day)
+    return [tuple(by_week[week]) for week in sorted(by_week)]  # type: ignore[misc]
+
+
+def _with_join(
+    weeks: list[WeekRow], joined: int | None, as_of: int, since: int | None
+) -> list[WeekRow]:
+    """The join date the member record knows of (e.g. from a member list, without a join
+    event) is a signal too. Only inside the days read (``since``), so a replay from a later
+    week sees exactly the rows a full replay sees there."""
+    if joined is None or joined > as_of or (since is not None and joined < since):
+        return weeks
+    week = week_of(joined)
+    i = bisect_left(weeks, week, key=itemgetter(0))
+    if i < len(weeks) and weeks[i][0] == week:
+        row = weeks[i]
+        if row[4] >= joined:  # that week already has a later signal (often the join event)
+            return weeks
+        return [*weeks[:i], (*row[:4], joined, row[5]), *weeks[i + 1 :]]
+    return [*weeks[:i], (week, 0, 0.0, 0, joined, 1), *weeks[i:]]
+
+
+TIER_COLUMNS = (
+    "member_id",
+    "community_id",
+    "tier",
+    "since",
+    "evaluated_on",
+    "reasons",
+    "progress",
+    "at_risk",
+    "risk",
+    "risk_drop",
+    "is_staff",
+    "joined_on",
+    "gone_on",
+)
+CHANGE_COLUMNS = ("member_id", "community_id", "from_tier", "to_tier", "changed_on", "reasons")
+
+
+def _write(
+    community: Community,
+    results: list[MemberResult],
+    members: dict[int, _Member],
+    as_of: dt.date,
+) -> None:
+    day = inputs.ordinal_params()
+    dumps = orjson.dumps
+    pk = community.pk
+    evaluated_on = day(as_of.toordinal())
+    staff = inputs.STAFF_ROLES
+    tier_rows = []
+    change_rows = []
+    for result in results:
+        member_id = result.member_id
+        info = members[member_id]
+        tier_rows.append(
+            (
+                member_id,
+                pk,
+                result.tier,
+                day(result.since),
+                evaluated_on,
+                dumps(result.reasons).decode(),
+                dumps(result.progress).decode(),
+                result.at_risk,
+                dumps(result.risk).decode(),
+                result.risk_drop,
+                info.role in staff,
+                day(info.joined),
+                day(info.gone),
+            )
+        )
+        change_rows.extend(
+            (member_id, pk, from_tier, to_tier, day(changed_on), dumps(reasons).decode())
+            for changed_on, from_tier, to_tier, reasons in result.changes
+        )
+    _insert(MemberTier._meta.db_table, TIER_COLUMNS, tier_rows)
+    _insert(TierChange._meta.db_table, CHANGE_COLUMNS, change_rows)
+
+
+def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Bulk insert: one ``executemany`` on SQLite, ``COPY`` on PostgreSQL (JSON goes as text
+    either way)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with (
+            connection.connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("%s" for _ in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows
+        )
+
+
+def _delete_members(table: str, member_ids: Iterable[int], since: dt.date | None = None) -> None:
+    ids = list(member_ids)
+    if not ids:
+        return
+    term, params = inputs.among("member_id", ids)
+    sql = f"DELETE FROM {table} WHERE {term}"
+    if since is not None:
+        sql += " AND changed_on >= %s"
+        params.append(inputs.day_param(since))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _states_before(
+    member_ids: list[int], before: dt.date, current: dict[int, tuple[str, dt.date | None]]
+) -> dict[int, tuple[str, int]]:
+    """Each member's tier and its day before ``before``: their current tier when it is older
+    (the usual case: time moved on), else the last step of their stored path before it."""
+    states: dict[int, tuple[str, int]] = {}
+    older = []
+    for member_id in member_ids:
+        tier, since = current.get(member_id, ("", None))
+        if since is not None and since < before:
+            states[member_id] = (tier, since.toordinal())
+        else:
+            older.append(member_id)
+    if not older:
+        return states
+    term, params = inputs.among("member_id", older)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT member_id, to_tier, changed_on FROM ("
+            " SELECT member_id, to_tier, changed_on, ROW_NUMBER() OVER"
+            " (PARTITION BY member_id ORDER BY changed_on DESC, id DESC) AS latest"
+            f" FROM {TierChange._meta.db_table} WHERE {term} AND changed_on < %s"
+            ") AS path WHERE latest = 1",
+            [*params, inputs.day_param(before)],
+        )
+        for member_id, tier, changed_on in cursor.fetchall():
+            if isinstance(changed_on, str):
+                changed_on = dt.date.fromisoformat(changed_on)
+            states[member_id] = (tier, changed_on.toordinal())
+    return states
+
+
+def _incremental_starts(
+    community: Community,
+    last: TierRun,
+    upto: int,
+    as_of: dt.date,
+    members: dict[int, _Member],
+    tiers_before: dict[int, str],
+    inviters_of: dict[int, list[tuple[int, int]]],
+    late_replies: dict[int, int],
+) -> dict[int, int | None]:
+    """Who needs replaying, and from which week (None: from their first signal)."""
+    affected = _Affected(members)
+    for member_id, day in inputs.new_event_members(community, last.watermark, upto).items():
+        affected.touch(member_id, week_of(day))
+    # Replies whose target arrived only now count as help from their week on.
+    for member_id, day in late_replies.items():
+        affected.touch(member_id, week_of(day))
+    # Joined, left or muted changed (a leave event, a member list, an operator's edit).
+    for member_id, joined_on, gone_on in (
+        MemberTier.objects.filter(community=community)
+        .filter(
+            Q(joined_on__isnull=False)
+            | Q(gone_on__isnull=False)
+            | Q(member__joined_at__isnull=False)
+            | Q(member__left_at__isnull=False)
+            | Q(member__muted_at__isnull=False)
+        )
+        .values_list("member_id", "joined_on", "gone_on")
+    ):
+        info = members.get(member_id)
+        if info is None:
+            continue
+        for stored, now in ((joined_on, info.joined), (gone_on, info.gone)):
+            before = None if stored is None else stored.toordinal()
+            if before != now:
+                affected.touch(member_id, week_of(min(d for d in (before, now) if d is not None)))
+    # Members new to tiers: just imported, no longer a bot, restored by an un-merge.
+    for member_id, info in members.items():
+        if not info.is_bot and member_id not in tiers_before:
+            affected.touch(member_id, FROM_START)
+    # Merged members: their history is one person's now (or two again).
+    for merge in MemberMerge.objects.filter(community=community).filter(
+        Q(created_at__gte=last.started_at) | Q(undone_at__gte=last.started_at)
+    ):
+        affected.touch(merge.target_id, FROM_START)
+        for owner in Identity.objects.filter(pk__in=merge.identity_ids).values_list(
+            "member_id", flat=True
+        ):
+            affected.touch(owner, FROM_START)
+    # Time alone moves members down (silence) and applies downgrades that were waiting.
+    if as_of > last.as_of:
+        week = week_of(last.as_of.toordinal())
+        for member_id, tier in tiers_before.items():
+            if tier != Tier.LAPSED:
+                affected.touch(member_id, week)
+        for member_id in (
+            TierChange.objects.filter(
+                community=community, changed_on__gte=dt.date.fromordinal(week * 7 + 1)
+            )
+            .values_list("member_id", flat=True)
+            .distinct()
+        ):
+            affected.touch(member_id, week)
+    # An invitee's change can change what their inviter gets credit for, from the day they
+    # would qualify.
+    for invitee in list(affected.start):
+        for inviter, qualified in inviters_of.get(invitee, ()):
+            affected.touch(inviter, week_of(qualified))
+    return affected.start
+
+
+@transaction.atomic
+def do_recompute_tiers(
+    community: Community,
+    *,
+    full: bool = False,
+    as_of: dt.date | None = None,
+    actor: Any = None,
+    rebuild: bool = False,
+) -> TierRunResult:
+    """Bring every member's tier, reasons, progress, risk and history up to date.
+
+    Incremental unless ``full``: only members something happened to since the last run are
+    replayed. ``as_of`` defaults to the latest local day of any event in the community (an
+    archive is judged as of its own last day, not today). ``rebuild`` refolds reply ties and
+    invitations from the events (needed only if events were rewritten outside an import).
+    """
+    started = time.perf_counter()
+    policy = tier_policy(community)
+    rules = rules_of(policy)
+    last = (
+        TierRun.objects.filter(community=community, finished_at__isnull=False)
+        .order_by("-id")
+        .first()
+    )
+    upto = inputs.max_event_id()
+    late: dict[int, int] = {}
+    if last is None or rebuild or last.time_zone != community.time_zone:
+        inputs.rebuild_folds(community, upto)
+        full = True
+    else:
+        late = inputs.fold_events(community, last.watermark, upto)
+    if as_of is None:
+        as_of = inputs.latest_event_day(community) or timezone.localdate(
+            timezone=community.zoneinfo
+        )
+    if last is not None and (as_of < last.as_of or policy.updated_at >= last.started_at):
+        full = True
+    run = TierRun.objects.create(
+        community=community,
+        full=full,
+        as_of=as_of,
+        watermark=upto,
+        time_zone=community.time_zone,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+
+    members = _members(community)
+    bots = {pk for pk, info in members.items() if info.is_bot}
+    if bots:  # bots get no tier, also those flagged since the last run
+        _delete_members(MemberTier._meta.db_table, bots)
+        _delete_members(TierChange._meta.db_table, bots)
+    current = {
+        member_id: (tier, since)
+        for member_id, tier, since in MemberTier.objects.filter(community=community).values_list(
+            "member_id", "tier", "since"
+        )
+    }
+    tiers_before = {member_id: tier for member_id, (tier, _since) in current.items()}
+    gone = {pk: info.gone for pk, info in members.items()}
+    credits, inviters_of = inputs.read_invitations(community, gone, bots, rules.invitee_min_days)
+    if full or last is None:
+        starts: dict[int, int | None] = dict.fromkeys(
+            (pk for pk in members if pk not in bots), FROM_START
+        )
+    else:
+        starts = _incremental_starts(
+            community, last, upto, as_of, members, tiers_before, inviters_of, late
+        )
+
+    cal = Calendar(as_of, rules.cadence)
+    # Members replayed from a week need the tier they had before it; without one, from start.
+    states: dict[int, tuple[str, int]] = {}
+    by_start: dict[int | None, list[int]] = {}
+    for member_id, week in starts.items():
+        by_start.setdefault(week, []).append(member_id)
+    for week in [w for w in by_start if w is not None]:
+        group = by_start[week]
+        found = _states_before(group, dt.date.fromordinal(week * 7 + 1), current)
+        states.update(found)
+        missing = [m for m in group if m not in found]
+        if missing:
+            by_start[week] = [m for m in group if m in found]
+            by_start.setdefault(FROM_START, []).extend(missing)
+            for member_id in missing:
+                starts[member_id] = FROM_START
+
+    with _gc_paused():
+        results = _replay(community, rules, cal, members, credits, by_start, states, full=full)
+
+    if full:
+        TierChange.objects.filter(community=community).delete()
+        MemberTier.objects.filter(community=community).delete()
+    else:
+        _delete_members(MemberTier._meta.db_table, starts)
+        for week, group in by_start.items():
+            _delete_members(
+                TierChange._meta.db_table,
+                group,
+                None if week is None else dt.date.fromordinal(week * 7 + 1),
+            )
+    _write(community, results, members, as_of)
+    # Members nobody replayed are as they were, as of the new day too.
+    MemberTier.objects.filter(community=community).exclude(evaluated_on=as_of).update(
+        evaluated_on=as_of
+    )
+    staff = list(inputs.STAFF_ROLES)
+    MemberTier.objects.filter(community=community, is_staff=False, member__role__in=staff).update(
+        is_staff=True
+    )
+    MemberTier.objects.filter(community=community, is_staff=True).exclude(
+        member__role__in=staff
+    ).update(is_staff=False)
+
+    changed = sum(1 for r in results if tiers_before.get(r.member_id) != r.tier)
+    run.evaluated = len(results)
+    run.changed = changed
+    run.finished_at = timezone.now()
+    run.save(update_fields=["evaluated", "changed", "finished_at"])
+    return TierRunResult(full, as_of, len(results), changed, time.perf_counter() - started)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The replay allocates many small, never cyclic tuples: collecting them is wasted time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _replay(
+    community: Community,
+    rules: Rules,
+    cal: Calendar,
+    members: dict[int, _Member],
+    credits: dict[int, list[tuple[int, int]]],
+    by_start: dict[int | None, list[int]],
+    states: dict[int, tuple[str, int]],
+    *,
+    full: bool,
+) -> list[MemberResult]:
+    """Evaluate each group of members (replayed from the same week) over its data."""
+    bots = {pk for pk, info in members.items() if info.is_bot}
+    wanted = None if full else {m for group in by_start.values() for m in group}
+    acts = inputs.read_acts(community, cal.as_of_date, wanted) if _has_acts() else {}
+    results: list[MemberResult] = []
+    empty: list[Any] = []
+    for week, group in by_start.items():
+        if not group:
+            continue
+        everyone = full and week is FROM_START
+        back = None if week is None else week - rules.lookback_weeks
+        since = None if back is None else back * 7 + 1
+        weeks = inputs.read_weeks(
+            community,
+            rules,
+            cal.as_of_date,
+            member_ids=None if everyone else group,
+            since=None if since is None else dt.date.fromordinal(since),
+        )
+        ties = inputs.read_ties(
+            community,
+            bots,
+            cal.last_week,
+            member_ids=None if everyone else group,
+            since_week=back,
+            mentions=rules.helped_by_mentions,
+        )
+        for member_id in group:
+            info = members[member_id]
+            rows = weeks.get(member_id, empty)
+            if info.joined is not None:
+                rows = _with_join(rows, info.joined, cal.as_of, since)
+            member_acts = acts.get(member_id, empty)
+            if member_acts:
+                rows = _with_acts(rows, member_acts, rules)
+            member = MemberInput(
+                member_id,
+                rows,
+                ties.get(member_id, empty),
+                credits.get(member_id, empty),
+                [(day, code, count) for day, code, count, _kind in member_acts],
+                info.gone,
+                info.gone_code,
+            )
+            if week is None:
+                results.append(evaluate(member, rules, cal))
+            else:
+                tier, since_day = states[member_id]
+                results.append(
+                    evaluate(
+                        member, rules, cal, start_week=week, prev_tier=tier, prev_since=since_day
+                    )
+                )
+    return results
+
+
+def _has_acts() -> bool:
+    from shequn.tiers.signals import advocacy_signals
+
+    return bool(advocacy_signals())
+
+
+@transaction.atomic
+def do_update_tier_policy(community: Community, *, actor: Any = None, **values: Any) -> TierPolicy:
+    """Change a community's tier thresholds, then recompute every member with them.
+
+    Every value is validated first (``TierPolicyError`` names the field); on an error nothing
+    is changed. Values equal to the current ones are ignored; a real change is audited.
+    """
+    policy = tier_policy(community)
+    cleaned = validate_policy_values(policy, values)
+    changes = {field: value for field, value in cleaned.items() if getattr(policy, field) != value}
+    if not changes:
+        return policy
+    before = {field: getattr(policy, field) for field in changes}
+    for field, value in changes.items():
+        setattr(policy, field, value)
+    policy.save(update_fields=[*changes, "updated_at"])
+    audit.record(
+        "tiers.update_policy",
+        community=community,
+        actor=actor,
+        target=policy,
+        details={"before": before, "after": changes},
+    )
+    do_recompute_tiers(community, full=True, actor=actor)
+    return policy
