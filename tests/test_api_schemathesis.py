@@ -16,7 +16,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @schemathesis.serializer("application/toml")
-def toml_body(ctx, value) -> bytes:  # noqa: ANN001
+def toml_body(ctx, value) -> bytes:
     """Rules files are sent as text: whatever string was generated, as UTF-8."""
     return value.encode("utf-8") if isinstance(value, str) else str(value).encode("utf-8")
 

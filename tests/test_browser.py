@@ -104,9 +104,20 @@ def test_operator_journey(demo_site, page, tmp_path):
     page.wait_for_selector("html[lang=zh-hans]")
     assert "时间线" in page.content(), "the member page is not in Chinese"  # "Timeline"
     shot(page, "05-member-zh")
+    page.click("nav.subnav >> text=分层")
+    page.wait_for_selector("#funnel-title")
+    assert "代言人" in page.content(), "the tiers page is not in Chinese"  # "advocate"
+    shot(page, "05b-tiers-zh")
     page.select_option("#language-select", "en")
     page.wait_for_selector("html[lang=en]")
-    assert "Timeline" in page.content(), "the member page is not back in English"
+    assert "advocate" in page.content().lower(), "the tiers page is not back in English"
+    page.wait_for_selector("#flows-chart")
+    shot(page, "05c-tiers")
+    page.click("nav.subnav >> text=Points")
+    page.wait_for_selector("#board-title")
+    page.click("text=All time")
+    page.wait_for_selector("main table tbody tr")
+    shot(page, "05d-points")
 
     export = tmp_path / "wechat-group.json"
     export.write_text(

@@ -325,3 +325,15 @@ def test_a_merge_keeps_every_entry_and_the_balance(club):
     restored = do_unmerge(MemberMerge.objects.get(target=merged))
     earned = PointEntry.objects.filter(member=restored, source_event__isnull=False)
     assert earned.exists()
+
+
+def test_the_members_list_filters_by_tier_and_shows_it(client_as, club):
+    client = client_as(club, "viewer")
+    url = reverse("web:members", args=[club.slug])
+    advocates = client.get(url, {"tier": "advocate"})
+    assert [m.display_name for m in advocates.context["page"]] == ["Ann"]
+    assert "tier-badge advocate" in advocates.content.decode()
+    lapsed = client.get(url, {"tier": "lapsed"})
+    assert [m.display_name for m in lapsed.context["page"]] == ["Quinn"]
+    everyone = client.get(url, {"tier": "nonsense"})  # a bad value falls back to all
+    assert len(everyone.context["page"]) == 8

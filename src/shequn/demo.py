@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
-# The demo's real sample communities: (profile, sample folder, format, channel override).
+# The demo's real sample communities: (profile, sample folder, format, channel override,
+# points preset).
 DEMO_COMMUNITIES = [
     (
         {
@@ -27,6 +28,9 @@ DEMO_COMMUNITIES = [
         "history-meta-se",
         "stackexchange",
         "history.meta.stackexchange.com",
+        # The sample has no Votes.xml (see its SOURCE.md), so reputation cannot be replayed:
+        # the default rules reward its posts, answers, comments and badges.
+        "default",
     ),
     (
         {
@@ -42,6 +46,7 @@ DEMO_COMMUNITIES = [
         "houstondatavis-slack-2016",
         "slack",
         None,
+        "default",
     ),
 ]
 
@@ -49,19 +54,23 @@ DEMO_COMMUNITIES = [
 def load_demo_communities(
     announce: Callable[[Any], None] | None = None,
 ) -> list[tuple[Any, Any]]:
-    """Create the sample communities (if missing) and import their bundled data (idempotent).
+    """Create the sample communities (if missing) with their points rules, and import their
+    bundled data (idempotent); the import computes points and tiers.
 
     ``announce(community)`` is called before each import. Returns (community, summary) pairs.
     """
     from shequn.communities.models import Community
     from shequn.communities.services import do_create_community
     from shequn.interactions.services import do_import
+    from shequn.rewards.services import do_apply_preset
 
     loaded = []
-    for profile, folder, format_name, channel in DEMO_COMMUNITIES:
+    for profile, folder, format_name, channel, preset in DEMO_COMMUNITIES:
         community = Community.objects.filter(slug=profile["slug"]).first()
         if community is None:
             community = do_create_community(**profile)
+            # Rules first, so that the import awards points (and tiers follow it).
+            do_apply_preset(community, preset, actor=None)
         if announce is not None:
             announce(community)
         summary = do_import(

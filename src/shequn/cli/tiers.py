@@ -163,12 +163,14 @@ def member(community_slug: str, member: str) -> None:
         )
         return
     since = f" ({_('since')} {state.since.isoformat()})" if state.since else ""
-    staff = f"  [{_('staff: not counted in community figures')}]" if state.is_staff else ""
+    staff_note = _("staff: not counted in community figures")
+    staff = f"  [{staff_note}]" if state.is_staff else ""
     console.print(f"{_('Tier')}: [bold]{tier_label(state.tier)}[/]{since}{staff}")
     for reason in state.reasons:
         console.print(f"  • {describe(reason)}")
     if state.at_risk:
-        console.print(f"[yellow]{_('At risk')}:[/] {describe_risk(state.risk)}")
+        at_risk = _("At risk")
+        console.print(f"[yellow]{at_risk}:[/] {describe_risk(state.risk)}")
     console.print(f"{_('Suggested action')}: {action_text(state.action)}")
 
     progress = member_progress(found)

@@ -9,7 +9,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from shequn.communities.models import Channel, Community
-from shequn.members.models import Identity, Member, MemberMerge
+from shequn.members.models import Identity, Member, MemberMerge, Role
 
 
 class MemberNotFound(LookupError):
@@ -42,7 +42,8 @@ class MemberFilters:
     """What the members list is narrowed to and sorted by.
 
     ``bots``: "" all, "hide", "only"; ``status``: "" all, "current" (neither left nor muted),
-    "gone" (left or muted: the seed's no-longer-members).
+    "gone" (left or muted: the seed's no-longer-members); ``tier``: "" all, a tier (ordinary
+    members in it, as the tier funnel counts them), "staff" (founders and operators).
     """
 
     search: str = ""
@@ -50,6 +51,7 @@ class MemberFilters:
     channel_id: int | None = None
     bots: str = ""
     status: str = ""
+    tier: str = ""
     sort: str = "name"
 
 
@@ -127,6 +129,11 @@ def filter_members(
         members = members.filter(left_at__isnull=True, muted_at__isnull=True)
     elif filters.status == "gone":
         members = members.filter(Q(left_at__isnull=False) | Q(muted_at__isnull=False))
+    if filters.tier == "staff":
+        members = members.exclude(role=Role.MEMBER)
+    elif filters.tier:
+        # The tiers app's row per member (reverse one-to-one "tier_state"), as the funnel counts.
+        members = members.filter(tier_state__tier=filters.tier, tier_state__is_staff=False)
     if for_count:
         return members.order_by()
     return members.order_by(*SORTS.get(filters.sort, SORTS["name"]))

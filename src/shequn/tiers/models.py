@@ -127,7 +127,7 @@ class TierPolicy(models.Model):
         help_text=_("The weeks before the recent ones that set the usual level."),
     )
     risk_drop_percent = models.PositiveSmallIntegerField(
-        _("at risk: below (% of usual)"),
+        _("at risk: below this percent of usual"),
         default=50,
         help_text=_("At risk when recent weekly contributions fall below this share of usual."),
     )

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ('downgrade_cadence', models.CharField(choices=[('week', 'every week'), ('month', 'monthly'), ('quarter', 'quarterly')], default='month', help_text='Upgrades apply at once; a lower tier waits for this review.', max_length=8, verbose_name='downgrades')),
                 ('risk_recent_weeks', models.PositiveSmallIntegerField(default=4, help_text='The recent weeks compared with the weeks before them.', verbose_name='at risk: recent weeks')),
                 ('risk_baseline_weeks', models.PositiveSmallIntegerField(default=8, help_text='The weeks before the recent ones that set the usual level.', verbose_name='at risk: weeks before')),
-                ('risk_drop_percent', models.PositiveSmallIntegerField(default=50, help_text='At risk when recent weekly contributions fall below this share of usual.', verbose_name='at risk: below (% of usual)')),
+                ('risk_drop_percent', models.PositiveSmallIntegerField(default=50, help_text='At risk when recent weekly contributions fall below this share of usual.', verbose_name='at risk: below this percent of usual')),
                 ('risk_low_weeks', models.PositiveSmallIntegerField(default=2, help_text='…and at least this many of the last 3 weeks were that low (not one slip).', verbose_name='at risk: low weeks of the last 3')),
                 ('risk_min_weekly', models.FloatField(default=1.0, help_text='Members who usually contribute less than this per week are not flagged.', verbose_name='at risk: usual weekly contributions at least')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),

@@ -19,6 +19,14 @@ SORT_CHOICES = [
     ("joined", _("Newest members")),
 ]
 BOT_CHOICES = [("", _("Bots shown")), ("hide", _("Bots hidden")), ("only", _("Only bots"))]
+TIER_CHOICES = [
+    ("", _("All tiers")),
+    ("advocate", _("advocate")),
+    ("participant", _("participant")),
+    ("follower", _("follower")),
+    ("lapsed", _("lapsed")),
+    ("staff", _("founders and operators")),
+]
 STATUS_CHOICES = [
     ("", _("Everyone")),
     ("current", _("Current members")),
@@ -39,6 +47,7 @@ class MemberListForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Role"), required=False, choices=[("", _("All roles")), *Role.choices]
     )
+    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=TIER_CHOICES)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
     bots = forms.ChoiceField(label=_("Bots"), required=False, choices=BOT_CHOICES)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
@@ -60,5 +69,6 @@ class MemberListForm(forms.Form):
             channel_id=data.get("channel") or None,
             bots=data.get("bots") or "",
             status=data.get("status") or "",
+            tier=data.get("tier") or "",
             sort=data.get("sort") or "name",
         )

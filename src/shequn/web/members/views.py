@@ -18,7 +18,12 @@ from shequn.members.selectors import (
 )
 from shequn.rewards.selectors import level_ups, member_level, points_history
 from shequn.tiers.reasons import action_text, describe_all, describe_risk, next_action, tier_label
-from shequn.tiers.selectors import member_progress, member_tier, member_tier_path
+from shequn.tiers.selectors import (
+    member_progress,
+    member_tier,
+    member_tier_path,
+    tier_counts_by_member_ids,
+)
 from shequn.web.access import community_view
 from shequn.web.members.forms import MemberListForm
 from shequn.web.points.forms import ManualEntryForm, ReverseForm
@@ -74,6 +79,10 @@ def members(request: HttpRequest) -> HttpResponse:
     form = MemberListForm(request.GET, channels=channels)
     filters = form.filters()
     page = members_page(community, filters, request.GET.get("page"))
+    tiers = tier_counts_by_member_ids(member.pk for member in page)
+    for row in page:
+        row.tier = tiers.get(row.pk, "")
+        row.tier_name = tier_label(row.tier) if row.tier else ""
     return render(
         request,
         "web/members/list.html",
