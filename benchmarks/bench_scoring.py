@@ -19,8 +19,9 @@ TEMPLATE`` on PostgreSQL) and times, each step in a fresh process with its own p
 * ``tiers first``: the first ``do_recompute_tiers`` of a community, which also folds the reply
   and mention ties and the invitations out of the events (later runs fold only new events);
 * ``tiers full``: ``do_recompute_tiers(full=True)`` again: every member's history replayed;
-* ``points first award``: ``do_award_points(full=True)`` on an empty ledger (the one-time cost
-  of switching points on for an existing archive: it writes the whole ledger);
+* ``points first award``: the ``default`` preset applied (its rules, then a full award on an
+  empty ledger: the one-time cost of switching points on for an existing archive; it writes
+  the whole ledger);
 * ``points refresh``: every member's balance (the ledger's sum) and level, set-based;
 * ``points full rescan``: ``do_award_points(full=True)`` again, which looks at every event and
   must add nothing (a repair, not part of the routine);
@@ -334,7 +335,12 @@ def run_step(spec: dict) -> dict:
         with transaction.atomic():
             refresh_member_points(community)
         detail = {}
-    elif spec["step"] in ("points-first", "points-rescan"):
+    elif spec["step"] == "points-first":
+        from shequn.rewards.services import do_apply_preset
+
+        # The default rules, then a full award: what switching points on for an archive costs.
+        detail = _fields(do_apply_preset(community, "default", actor=None))
+    elif spec["step"] == "points-rescan":
         from shequn.rewards.services import do_award_points
 
         detail = _fields(do_award_points(community, full=True))

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 # language switch, the API (walked separately below) and static files.
 NOT_COMMUNITY_PAGES = ("admin/", "i18n/", "api/v1/", "static/")
 # Pages anyone may open: logging in, and an invitation link (its token is the permission).
-PUBLIC = {"web:login", "web:invitation", "web:logout"}
+PUBLIC = {"web:login", "web:invitation", "web:logout", "web:member_progress"}
 
 
 def walk(

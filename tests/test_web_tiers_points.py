@@ -337,3 +337,23 @@ def test_the_members_list_filters_by_tier_and_shows_it(client_as, club):
     assert [m.display_name for m in lapsed.context["page"]] == ["Quinn"]
     everyone = client.get(url, {"tier": "nonsense"})  # a bad value falls back to all
     assert len(everyone.context["page"]) == 8
+
+
+def test_a_member_sees_their_own_progress_through_a_private_link(client, client_as, club):
+    bob = _member(club, "Bob")
+    operator = client_as(club, "operator")
+    page = operator.get(reverse("web:member", args=[club.slug, bob.pk]))
+    link = page.context["progress_link"]
+    assert "/p/" in link
+    operator.logout()
+    response = client.get(link)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Bob in Club" in text and "Your tier: participant" in text
+    assert "To reach the next tier (advocate):" in text
+    assert "Ann" not in text  # nobody else's data
+    assert client.get(link[:-3] + "xx/").status_code == 404  # altered: not found
+    viewer = client_as(club, "viewer")
+    assert (
+        viewer.get(reverse("web:member", args=[club.slug, bob.pk])).context["progress_link"] == ""
+    )

@@ -4,7 +4,7 @@ through ``shequn.web.access.community_view``."""
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from shequn.web.views import account, home
+from shequn.web.views import account, home, progress
 
 app_name = "web"
 
@@ -30,5 +30,6 @@ urlpatterns = [
     path("account/tokens/", account.tokens, name="tokens"),
     path("account/tokens/<int:token_id>/revoke/", account.token_revoke, name="token_revoke"),
     path("invitations/<str:token>/", account.invitation, name="invitation"),
+    path("p/<str:token>/", progress.member_progress_page, name="member_progress"),
     path("c/<slug:slug>/", include(community_patterns)),
 ]

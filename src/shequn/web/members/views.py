@@ -27,6 +27,7 @@ from shequn.tiers.selectors import (
 from shequn.web.access import community_view
 from shequn.web.members.forms import MemberListForm
 from shequn.web.points.forms import ManualEntryForm, ReverseForm
+from shequn.web.views.progress import progress_url
 
 TIMELINE_PAGE_SIZE = 50
 POINTS_PAGE_SIZE = 20
@@ -121,6 +122,11 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
             "timeline": timeline,
             "merges": list(member_merges(person)),
             "can_write": can(request.access_role, AccessRole.OPERATOR),
+            "progress_link": (
+                request.build_absolute_uri(progress_url(person))
+                if can(request.access_role, AccessRole.OPERATOR)
+                else ""
+            ),
             "manual_form": ManualEntryForm(),
             "reverse_form": ReverseForm(),
             **_tier_context(person),
