@@ -794,3 +794,27 @@ def test_points_cli(community, chat, tmp_path):
     assert result.exit_code == 3
     assert "rule 1 (x)" in result.output and "Nothing was changed" in result.output
     assert table_counts() == before
+
+
+@pytest.mark.django_db
+def test_a_full_rescan_over_many_batches_adds_nothing_with_two_bonus_rules(
+    community, chat, monkeypatch
+):
+    """A member first met under one first-time-bonus rule and, batches later, under another:
+    a full rescan must find both bonuses in the ledger (it once looked up only the first)."""
+    from shequn.rewards import engine
+
+    monkeypatch.setattr(engine, "BATCH", 2)
+    rule(community, "message", event_kind="message", amount=1, first_time_bonus=5)
+    rule(community, "joined", event_kind="join", amount=0, first_time_bonus=3)
+    ann, bob = person(community, "Ann"), person(community, "Bob")
+    start = dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC)
+    for minute in range(6):
+        event(chat, ann if minute % 2 else bob, "message", start + dt.timedelta(minutes=minute))
+    event(chat, ann, "join", start + dt.timedelta(hours=2))
+    first = do_award_points(community, full=True)
+    assert first.entries_created == 6 + 2 + 1  # messages, two message bonuses, Ann's join bonus
+    again = do_award_points(community, full=True)
+    assert again.entries_created == 0
+    assert ledger_sum(ann) == 3 + 5 + 3
+    assert_balances_match_ledger(community)

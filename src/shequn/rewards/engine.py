@@ -260,7 +260,8 @@ class _RunState:
     balances: dict[int, int] = field(default_factory=dict)
     levels: dict[int, int] = field(default_factory=dict)
     bonus_seen: set[tuple[str, int]] = field(default_factory=set)
-    bonus_loaded: set[int] = field(default_factory=set)
+    # (rule key, member) pairs whose first-time bonus was looked up in the ledger.
+    bonus_loaded: set[tuple[str, int]] = field(default_factory=set)
     touched: set[int] = field(default_factory=set)
     convert: _Converters = field(default_factory=_Converters)
 
@@ -443,10 +444,18 @@ def _cooldown_times(
 
 
 def _load_bonus_seen(state: _RunState, rules: list[CompiledRule], members: set[int]) -> None:
-    new = sorted(members - state.bonus_loaded)
-    if not new:
+    """Which of these members already had these rules' first-time bonus. Tracked per rule and
+    member: a member seen earlier for one bonus rule may meet another one later in the run."""
+    wanted = {
+        (rule.key, member)
+        for rule in rules
+        for member in members
+        if (rule.key, member) not in state.bonus_loaded
+    }
+    if not wanted:
         return
-    keys = [rule.key for rule in rules]
+    new = sorted({member for _key, member in wanted})
+    keys = sorted({key for key, _member in wanted})
     for start in range(0, len(new), 10_000):
         chunk = new[start : start + 10_000]
         where, params = id_filter("member_id", chunk)
@@ -458,7 +467,7 @@ def _load_bonus_seen(state: _RunState, rules: list[CompiledRule], members: set[i
                 [state.community.pk, BONUS, *key_params, *params],
             )
             state.bonus_seen.update((key, member) for key, member in cursor.fetchall())
-    state.bonus_loaded.update(new)
+    state.bonus_loaded.update(wanted)
 
 
 # Columns of the ledger rows the award loop writes (``reverses`` and ``actor`` stay NULL).
