@@ -267,35 +267,49 @@ class _RunState:
 
 
 def load_members(state: _RunState, member_ids: set[int]) -> None:
-    """Balances (ledger sums) and highest recorded levels of members new to this run."""
+    """Balances and highest recorded levels of members new to this run.
+
+    A balance comes from the member's ``MemberPoints`` row, which every write to the ledger
+    keeps equal to the ledger's sum in the same transaction: re-summing the ledger would cost
+    the most active members (touched by every import) the most. Members without a row are
+    summed from the ledger.
+    """
     new = sorted(member_ids - state.balances.keys())
     if not new:
         return
     for start in range(0, len(new), 10_000):
         chunk = new[start : start + 10_000]
         where, params = id_filter("member_id", chunk)
-        sums = dict.fromkeys(chunk, 0)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT member_id, SUM(amount) FROM {PointEntry._meta.db_table}"
-                f" WHERE {where} GROUP BY member_id",
+                f"SELECT member_id, balance FROM {MemberPoints._meta.db_table} WHERE {where}",
                 params,
             )
-            sums.update({member: int(total or 0) for member, total in cursor.fetchall()})
+            sums = {member: int(balance) for member, balance in cursor.fetchall()}
+            missing = [member for member in chunk if member not in sums]
+            if missing:
+                missing_where, missing_params = id_filter("member_id", missing)
+                cursor.execute(
+                    f"SELECT member_id, SUM(amount) FROM {PointEntry._meta.db_table}"
+                    f" WHERE {missing_where} GROUP BY member_id",
+                    missing_params,
+                )
+                sums.update({member: int(total or 0) for member, total in cursor.fetchall()})
             cursor.execute(
                 f"SELECT member_id, MAX(level) FROM {LevelUp._meta.db_table}"
                 f" WHERE {where} GROUP BY member_id",
                 params,
             )
             recorded = dict(cursor.fetchall())
-        state.balances.update(sums)
         for member in chunk:
+            state.balances[member] = sums.get(member, 0)
             state.levels[member] = max(recorded.get(member) or 0, state.start_level)
 
 
-def award(community: Community, *, after: int, upto: int) -> tuple[AwardResult, set[int]]:
+def award(community: Community, *, after: int, upto: int) -> tuple[AwardResult, dict[int, int]]:
     """Award the community's enabled rules to its events with after < id <= upto; returns
-    what was done and the members who got entries.
+    what was done and the balance of every member who got entries (what their ledger sums to
+    now).
 
     The caller holds the transaction and the community's points-state lock, and refreshes
     the touched members' balances afterwards.
@@ -308,7 +322,7 @@ def award(community: Community, *, after: int, upto: int) -> tuple[AwardResult, 
     ]
     result = AwardResult(full=after == 0)
     if not rules or upto <= after:
-        return result, set()
+        return result, {}
     from shequn.rewards.selectors import level_curve
 
     curve = level_curve(community)
@@ -327,7 +341,7 @@ def award(community: Community, *, after: int, upto: int) -> tuple[AwardResult, 
         result.events_scanned += len(rows)
         _process(rows, state, result)
     result.members_touched = len(state.touched)
-    return result, state.touched
+    return result, {member: state.balances[member] for member in state.touched}
 
 
 def _candidates(rows: list[tuple], state: _RunState) -> list[tuple[CompiledRule, tuple, int, int]]:
@@ -746,6 +760,37 @@ def refresh_member_points(community: Community, member_ids: Sequence[int] | None
         cursor.execute(
             f"UPDATE {points_table} SET level = {level} WHERE {points_scope}", points_params
         )
+
+
+def store_member_balances(community: Community, balances: dict[int, int]) -> None:
+    """Set these members' balances to values known to equal their ledger sums (an award
+    run's running balances), and their levels; set-based, without re-summing the ledger."""
+    from django.utils import timezone
+
+    from shequn.rewards.selectors import level_curve
+
+    if not balances:
+        return
+    points_table = MemberPoints._meta.db_table
+    now = timezone.now()
+    rows = [(member, community.pk, balance, now) for member, balance in sorted(balances.items())]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {points_table} (member_id, community_id, balance, level, updated_at)"
+            " VALUES (%s, %s, %s, 0, %s)"
+            " ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance,"
+            " updated_at = excluded.updated_at",
+            rows,
+        )
+        top = (
+            MemberPoints.objects.filter(community_id=community.pk).aggregate(top=Max("balance"))[
+                "top"
+            ]
+            or 0
+        )
+        level = level_case_sql(level_curve(community), "balance", int(top))
+        where, params = id_filter("member_id", sorted(balances))
+        cursor.execute(f"UPDATE {points_table} SET level = {level} WHERE {where}", params)
 
 
 def record_level_ups_from_ledger(

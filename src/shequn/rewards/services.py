@@ -30,6 +30,7 @@ from shequn.rewards.engine import (
     id_filter,
     record_level_ups_from_ledger,
     refresh_member_points,
+    store_member_balances,
     write_level_ups,
 )
 from shequn.rewards.levels import LevelCurve
@@ -93,12 +94,12 @@ def do_award_points(community: Community, *, full: bool = False, actor: Any = No
     PointsState.objects.get_or_create(community=community)
     state = PointsState.objects.select_for_update().get(community=community)
     upto = InteractionEvent.objects.filter(community=community).aggregate(top=Max("id"))["top"] or 0
-    result, touched = award(community, after=0 if full else state.last_event_id, upto=upto)
+    result, balances = award(community, after=0 if full else state.last_event_id, upto=upto)
     result.full = full
     if full:
         refresh_member_points(community)
-    elif touched:
-        refresh_member_points(community, sorted(touched))
+    else:
+        store_member_balances(community, balances)
     state.last_event_id = max(state.last_event_id, upto)
     if full:
         state.last_full_at = timezone.now()
