@@ -30,6 +30,17 @@ def member_totals(member: Member) -> dict[str, int]:
     return {counter: sums[counter] or 0 for counter in ROLLUP_COUNTERS}
 
 
+def latest_event_day(community: Community) -> dt.date | None:
+    """The local day of the community's latest event (an index lookup): "now" for an archive,
+    which tiers and leaderboards are judged as of."""
+    latest = InteractionEvent.objects.filter(community=community).aggregate(m=Max("occurred_at"))[
+        "m"
+    ]
+    if latest is None:
+        return None
+    return latest.astimezone(community.zoneinfo).date()
+
+
 def latest_activity_day(community: Community) -> dt.date | None:
     return MemberDailyRollup.objects.filter(community=community).aggregate(latest=Max("day"))[
         "latest"

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from shequn.communities.models import Community
-from shequn.interactions.models import InteractionEvent
+from shequn.interactions.selectors import latest_event_day
 from shequn.members.models import Member
 from shequn.rewards.levels import LevelCurve, LevelStatus, level_status
 from shequn.rewards.models import (
@@ -85,16 +85,6 @@ def points_history(member: Member, *, limit: int = 50, offset: int = 0) -> list[
         entry.is_reversed = entry.pk in reversed_ids
         balance -= entry.amount
     return entries
-
-
-def latest_event_day(community: Community) -> dt.date | None:
-    """The local day of the community's latest event (periods end there, as for tiers)."""
-    return (
-        InteractionEvent.objects.filter(community=community)
-        .order_by("-occurred_at")
-        .values_list("day", flat=True)
-        .first()
-    )
 
 
 @dataclass(frozen=True)

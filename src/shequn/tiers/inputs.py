@@ -88,16 +88,6 @@ def local_day(value: dt.datetime | None, community: Community) -> int | None:
     return value.astimezone(community.zoneinfo).date().toordinal()
 
 
-def latest_event_day(community: Community) -> dt.date | None:
-    """The latest local day of any event of the community (an index lookup)."""
-    latest = InteractionEvent.objects.filter(community=community).aggregate(m=Max("occurred_at"))[
-        "m"
-    ]
-    if latest is None:
-        return None
-    return latest.astimezone(community.zoneinfo).date()
-
-
 def max_event_id() -> int:
     """The newest event id of any community: every event of this community that is not yet
     stored will get a larger one."""

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from shequn.audit import services as audit
 from shequn.communities.models import Community
+from shequn.interactions.selectors import latest_event_day
 from shequn.members.models import Identity, MemberMerge
 from shequn.tiers import inputs
 from shequn.tiers.engine import Calendar, MemberInput, MemberResult, WeekRow, evaluate, week_of
@@ -350,9 +351,7 @@ def do_recompute_tiers(
     else:
         late = inputs.fold_events(community, last.watermark, upto)
     if as_of is None:
-        as_of = inputs.latest_event_day(community) or timezone.localdate(
-            timezone=community.zoneinfo
-        )
+        as_of = latest_event_day(community) or timezone.localdate(timezone=community.zoneinfo)
     if last is not None and (as_of < last.as_of or policy.updated_at >= last.started_at):
         full = True
     run = TierRun.objects.create(

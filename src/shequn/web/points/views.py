@@ -4,7 +4,7 @@ manual entries for operators, each through an audited service."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -262,9 +262,7 @@ def levels(request: HttpRequest) -> HttpResponse:
         messages.error(
             request, _("Levels not saved: %(problems)s") % {"problems": "; ".join(exc.problems)}
         )
-    except Exception as exc:  # a ValidationError from the table lines
-        if exc.__class__.__name__ != "ValidationError":
-            raise
+    except ValidationError as exc:  # a table line that does not start with a number
         messages.error(
             request, _("Levels not saved: %(problems)s") % {"problems": "; ".join(exc.messages)}
         )

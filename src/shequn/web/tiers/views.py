@@ -7,6 +7,7 @@ services.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -99,8 +100,6 @@ def policy(request: HttpRequest) -> HttpResponse:
     current = tier_policy(community)
     if request.method == "POST":
         if not can_write:
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         form = TierPolicyForm(request.POST, instance=tier_policy(community))
         if form.is_valid():
