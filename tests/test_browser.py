@@ -89,6 +89,8 @@ def test_operator_journey(demo_site, page, tmp_path):
     slack = next(c for c in communities if c.slug == "houston-datavis")
     page.click(f"text={slack.name}")
     page.wait_for_selector("#weekly-chart")
+    # The canvas comes before the scripts at the end of the page: wait until they have run.
+    page.wait_for_load_state("load")
     chart = page.evaluate("typeof window.Chart")
     assert chart == "function", f"Chart.js did not load: {chart}"  # served locally
     shot(page, "02-overview")
