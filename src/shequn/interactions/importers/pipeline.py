@@ -268,6 +268,9 @@ class ImportPipeline:
         self._members_new = 0
         self._members_updated: set[int] = set()
         self._created_member_ids: set[int] = set()
+        # Platform-wide accounts met so far and their members: the same account in the next
+        # channel (a Slack user in every channel they post in) needs no query to find its owner.
+        self._global_members: dict[tuple[str, str], Member] = {}
         self._has_mappings = IdentityMapping.objects.filter(community=community).exists()
         self._records_read = 0
         self._events_read: Counter[str] = Counter()
@@ -537,6 +540,7 @@ class ImportPipeline:
             if account is not None:
                 by_account[account] = member
         Member.objects.bulk_create(created, batch_size=500)
+        self._global_members.update(by_account)
         identities = [
             Identity(
                 member=member,
@@ -575,12 +579,17 @@ class ImportPipeline:
         self, pending: list[MemberRecord]
     ) -> dict[tuple[str, str], Member]:
         """Accounts already known on another channel of the same platform: the same person."""
+        met = self._global_members
         wanted: dict[str, set[str]] = {}
+        found: dict[tuple[str, str], Member] = {}
         for record in pending:
             account = self._global_account(record)
-            if account is not None:
+            if account is None:
+                continue
+            if account in met:
+                found[account] = met[account]
+            else:
                 wanted.setdefault(account[0], set()).add(account[1])
-        found: dict[tuple[str, str], Member] = {}
         for platform, user_ids in wanted.items():
             ids = sorted(user_ids)
             for start in range(0, len(ids), 500):
