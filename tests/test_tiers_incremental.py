@@ -149,3 +149,36 @@ def test_incremental_runs_equal_a_full_recompute(db, drawn, cadence, merge_after
     do_recompute_tiers(community, full=True, rebuild=True, as_of=as_of)
 
     assert _state(community) == incremental
+
+
+def test_a_full_run_rewrites_exactly_the_rows_that_differ_from_its_results(db, tmp_path):
+    """A run writes only rows that differ from what it computes; anything stored that is not
+    what the run computes (a tampered reason, a lost or an invented step) is put right."""
+    community = do_create_community(slug="repair", name="Repair")
+    drawn = [(who, day, "message", 0, 0) for day in range(0, 120, 3) for who in PEOPLE[:4]]
+    drawn += [("bob", 130, "reply", 0, 0), ("eve", 5, "message", 0, 0)]
+    do_import(community, _chatlab(_messages(drawn), tmp_path, "part0"))
+    do_recompute_tiers(community)
+    expected = _state(community)
+    untouched = MemberTier.objects.get(member__display_name="Cid")
+
+    ann = MemberTier.objects.get(member__display_name="Ann")
+    MemberTier.objects.filter(pk=ann.pk).update(
+        tier="lapsed", reasons=[{"code": "no_activity"}], at_risk=not ann.at_risk
+    )
+    bob = Member.objects.get(display_name="Bob")
+    TierChange.objects.filter(member=bob).order_by("changed_on").first().delete()
+    eve = Member.objects.get(display_name="Eve")
+    TierChange.objects.create(
+        member=eve, community=community, from_tier="lapsed", to_tier="advocate",
+        changed_on=dt.date(2024, 3, 1), reasons=[{"code": "invented"}],
+    )  # fmt: skip
+    dee = MemberTier.objects.get(member__display_name="Dee")
+    MemberTier.objects.filter(pk=dee.pk).update(progress={"next_tier": None, "steps": []})
+    assert _state(community) != expected
+
+    do_recompute_tiers(community, full=True)
+
+    assert _state(community) == expected
+    # A member whose row was already right keeps it as it was.
+    assert MemberTier.objects.get(member__display_name="Cid").pk == untouched.pk

@@ -13,13 +13,12 @@ import datetime as dt
 import gc
 import time
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-import orjson
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,7 +27,7 @@ from shequn.audit import services as audit
 from shequn.communities.models import Community
 from shequn.interactions.selectors import latest_event_day
 from shequn.members.models import Identity, MemberMerge
-from shequn.tiers import inputs
+from shequn.tiers import inputs, store
 from shequn.tiers.engine import Calendar, MemberInput, MemberResult, WeekRow, evaluate, week_of
 from shequn.tiers.models import MemberTier, Tier, TierChange, TierPolicy, TierRun
 from shequn.tiers.policy import Rules, rules_of, validate_policy_values
@@ -121,99 +120,6 @@ def _with_join(
             return weeks
         return [*weeks[:i], (*row[:4], joined, row[5]), *weeks[i + 1 :]]
     return [*weeks[:i], (week, 0, 0.0, 0, joined, 1), *weeks[i:]]
-
-
-TIER_COLUMNS = (
-    "member_id",
-    "community_id",
-    "tier",
-    "since",
-    "evaluated_on",
-    "reasons",
-    "progress",
-    "at_risk",
-    "risk",
-    "risk_drop",
-    "is_staff",
-    "joined_on",
-    "gone_on",
-)
-CHANGE_COLUMNS = ("member_id", "community_id", "from_tier", "to_tier", "changed_on", "reasons")
-
-
-def _write(
-    community: Community,
-    results: list[MemberResult],
-    members: dict[int, _Member],
-    as_of: dt.date,
-) -> None:
-    day = inputs.ordinal_params()
-    dumps = orjson.dumps
-    pk = community.pk
-    evaluated_on = day(as_of.toordinal())
-    staff = inputs.STAFF_ROLES
-    tier_rows = []
-    change_rows = []
-    for result in results:
-        member_id = result.member_id
-        info = members[member_id]
-        tier_rows.append(
-            (
-                member_id,
-                pk,
-                result.tier,
-                day(result.since),
-                evaluated_on,
-                dumps(result.reasons).decode(),
-                dumps(result.progress).decode(),
-                result.at_risk,
-                dumps(result.risk).decode(),
-                result.risk_drop,
-                info.role in staff,
-                day(info.joined),
-                day(info.gone),
-            )
-        )
-        change_rows.extend(
-            (member_id, pk, from_tier, to_tier, day(changed_on), dumps(reasons).decode())
-            for changed_on, from_tier, to_tier, reasons in result.changes
-        )
-    _insert(MemberTier._meta.db_table, TIER_COLUMNS, tier_rows)
-    _insert(TierChange._meta.db_table, CHANGE_COLUMNS, change_rows)
-
-
-def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Bulk insert: one ``executemany`` on SQLite, ``COPY`` on PostgreSQL (JSON goes as text
-    either way)."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with (
-            connection.connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join("%s" for _ in columns)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows
-        )
-
-
-def _delete_members(table: str, member_ids: Iterable[int], since: dt.date | None = None) -> None:
-    ids = list(member_ids)
-    if not ids:
-        return
-    term, params = inputs.among("member_id", ids)
-    sql = f"DELETE FROM {table} WHERE {term}"
-    if since is not None:
-        sql += " AND changed_on >= %s"
-        params.append(inputs.day_param(since))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _states_before(
@@ -366,8 +272,8 @@ def do_recompute_tiers(
     members = _members(community)
     bots = {pk for pk, info in members.items() if info.is_bot}
     if bots:  # bots get no tier, also those flagged since the last run
-        _delete_members(MemberTier._meta.db_table, bots)
-        _delete_members(TierChange._meta.db_table, bots)
+        store.delete_members(MemberTier._meta.db_table, bots)
+        store.delete_members(TierChange._meta.db_table, bots)
     current = {
         member_id: (tier, since)
         for member_id, tier, since in MemberTier.objects.filter(community=community).values_list(
@@ -406,18 +312,7 @@ def do_recompute_tiers(
     with _gc_paused():
         results = _replay(community, rules, cal, members, credits, by_start, states, full=full)
 
-    if full:
-        TierChange.objects.filter(community=community).delete()
-        MemberTier.objects.filter(community=community).delete()
-    else:
-        _delete_members(MemberTier._meta.db_table, starts)
-        for week, group in by_start.items():
-            _delete_members(
-                TierChange._meta.db_table,
-                group,
-                None if week is None else dt.date.fromordinal(week * 7 + 1),
-            )
-    _write(community, results, members, as_of)
+    store.store_results(community, results, members, as_of, starts, full=full)
     # Members nobody replayed are as they were, as of the new day too.
     MemberTier.objects.filter(community=community).exclude(evaluated_on=as_of).update(
         evaluated_on=as_of
