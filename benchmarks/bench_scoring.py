@@ -432,6 +432,13 @@ def prepare(database: str, args, data_dir: Path) -> str:
     return args.postgres_url
 
 
+def profiled(args, database: str, step: str) -> dict:
+    if not args.profile:
+        return {}
+    args.profile.mkdir(parents=True, exist_ok=True)
+    return {"profile": str(args.profile / f"{database}-{step}.prof")}
+
+
 def vars_of(args) -> dict:
     return {"events": args.events, "members": args.members, "seed": args.seed}
 
@@ -449,10 +456,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-rescan", action="store_true", help="leave out the points full rescan (slow)"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run the timed steps under cProfile, writing DIR/<database>-<step>.prof"
+        " (the figures are then inflated)",
+    )
+    parser.add_argument(
+        "--reuse-scored",
+        action="store_true",
+        help="start from a cached copy of the database as it was after the first tiers run and"
+        " the first points award (made by the first run with this option; SQLite only), leaving"
+        " those two one-time steps out: for timing the recomputes again after a change",
+    )
     args = parser.parse_args(argv)
     if args.child:
         sys.path.insert(0, str(REPO / "src"))
-        print(json.dumps(run_step(json.loads(args.child))))
+        spec = json.loads(args.child)
+        if spec.get("profile"):
+            import cProfile
+
+            profiler = cProfile.Profile()
+            result = profiler.runcall(run_step, spec)
+            profiler.dump_stats(spec["profile"])
+        else:
+            result = run_step(spec)
+        print(json.dumps(result))
         return 0
     OUT.mkdir(exist_ok=True)
     results = []
@@ -466,17 +496,28 @@ def main(argv: list[str] | None = None) -> int:
                 "baseline", "tiers-first", "tiers-full", "points-first", "points-refresh",
                 "points-rescan",
             )  # fmt: skip
+            skipped = {"points-rescan"} if args.skip_rescan else set()
+            scored = OUT / f"scoring-{args.events}-{args.members}-s{args.seed}.scored.sqlite3"
+            reuse = args.reuse_scored and database == "sqlite"
+            if reuse and scored.exists():
+                shutil.copyfile(scored, data_dir / "work.sqlite3")
+                skipped |= {"tiers-first", "points-first"}
+                print(f"[{database}] starting from {scored.name}", flush=True)
             for step in steps:
-                if step == "points-rescan" and args.skip_rescan:
+                if step in skipped:
                     row[step] = {"seconds": float("nan"), "peak_rss_mb": 0.0}
                     continue
                 print(f"[{database}] {step} ...", flush=True)
-                row[step] = child({"step": step}, env, database)
+                row[step] = child({"step": step, **profiled(args, database, step)}, env, database)
                 print(f"[{database}] {step}: {row[step]}", flush=True)
+                if reuse and step == "points-first" and not scored.exists():
+                    shutil.copyfile(data_dir / "work.sqlite3", scored)
             increment = data_dir / f"{CHANNEL}.csv"
             write_increment(increment, args.increment, args.members, args.seed)
             child({"step": "increment-import", "file": str(increment)}, env, database)
-            row["incremental"] = child({"step": "incremental"}, env, database)
+            row["incremental"] = child(
+                {"step": "incremental", **profiled(args, database, "incremental")}, env, database
+            )
             print(f"[{database}] incremental: {row['incremental']}", flush=True)
             results.append(row)
         finally:
