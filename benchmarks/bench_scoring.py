@@ -307,11 +307,11 @@ def run_step(spec: dict) -> dict:
     django.setup()
     from shequn.communities.models import Community
 
-    if spec["step"] == "build":
+    if spec["step"] in ("build", "migrate"):
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
-        return build(spec)
+        return build(spec) if spec["step"] == "build" else {}
     community = Community.objects.get(slug="bench")
     if spec["step"] == "increment-import":
         from shequn.interactions.services import do_import
@@ -503,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copyfile(scored, data_dir / "work.sqlite3")
                 skipped |= {"tiers-first", "points-first"}
                 print(f"[{database}] starting from {scored.name}", flush=True)
+            # A database cached by an older checkout gets this one's later migrations.
+            child({"step": "migrate"}, env, database)
             for step in steps:
                 if step in skipped:
                     row[step] = {"seconds": float("nan"), "peak_rss_mb": 0.0}

@@ -633,7 +633,7 @@ def test_a_time_zone_change_recomputes_everything(weekly, write_chatlab):
 
 
 class _Hosted:
-    """A stand-in for the activities app: ann hosted two meetups in week 3."""
+    """Stands in for the activities app's provider: ann hosted two meetups in week 3."""
 
     code = "hosted"
     weight_kind = "host"
@@ -648,7 +648,9 @@ class _Hosted:
 
 
 def test_advocacy_signal_providers_extend_the_rules(weekly, write_chatlab):
-    from shequn.tiers.signals import register_advocacy_signal, unregister_advocacy_signal
+    from shequn.tiers.signals import advocacy_signal, register_advocacy_signal
+
+    real = advocacy_signal("hosted")  # the activities app's provider, put back afterwards
 
     chat = Chat()
     chat.active_weeks("ann", [1, 2, 4, 5, 6, 7, 8])  # seven weeks, plus week 3's hosting
@@ -664,4 +666,4 @@ def test_advocacy_signal_providers_extend_the_rules(weekly, write_chatlab):
         assert [describe(reason) for reason in ann.reasons][1:] == ["hosted 2 activities"]
         assert ann.reasons[0]["weeks"] == 8  # hosting is a contribution: week 3 is active
     finally:
-        unregister_advocacy_signal("hosted")
+        register_advocacy_signal(real)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "shequn.interactions",
     "shequn.rewards",
     "shequn.tiers",
+    "shequn.activities",
     "shequn.web",
     "shequn.api",
 ]

@@ -14,10 +14,17 @@ class EventKind(models.TextChoices):
     BADGE = "badge", _("badge")
     MODERATION = "moderation", _("moderation")
     SYSTEM = "system", _("system")
+    # Activities (shequn.activities): attending one (its attendees share the event's
+    # ``thread_source_id``, "activity-<id>", which is how co-attendance ties are found),
+    # hosting one and speaking at one.
+    ATTEND = "attend", _("attend")
+    HOST = "host", _("host")
+    SPEAK = "speak", _("speak")
 
 
 # Which rollup counters each kind feeds: (column for the acting member, column for the target).
-# Kinds not listed (badge, moderation, system) are kept as events but not counted daily.
+# Kinds not listed (badge, moderation, system, host, speak) are kept as events but not counted
+# daily.
 ROLLUP_COLUMNS: dict[str, tuple[str | None, str | None]] = {
     EventKind.MESSAGE: ("messages", None),
     EventKind.REPLY: ("replies_given", "replies_received"),
@@ -26,6 +33,7 @@ ROLLUP_COLUMNS: dict[str, tuple[str | None, str | None]] = {
     EventKind.JOIN: ("joins", None),
     EventKind.LEAVE: ("leaves", None),
     EventKind.MUTE: ("mutes", None),
+    EventKind.ATTEND: ("attended", None),
 }
 # A reply is also a message its author wrote.
 MESSAGE_KINDS = (EventKind.MESSAGE, EventKind.REPLY)
@@ -41,6 +49,7 @@ ROLLUP_COUNTERS = (
     "joins",
     "leaves",
     "mutes",
+    "attended",
 )
 
 
@@ -222,6 +231,8 @@ class MemberDailyRollup(models.Model):
     joins = models.PositiveIntegerField(_("joins"), default=0)
     leaves = models.PositiveIntegerField(_("leaves"), default=0)
     mutes = models.PositiveIntegerField(_("mutes"), default=0)
+    # A database default too: bulk loaders that list the older columns keep working.
+    attended = models.PositiveIntegerField(_("activities attended"), default=0, db_default=0)
 
     class Meta:
         verbose_name = _("daily rollup")

@@ -27,9 +27,9 @@ from shequn.interactions.models import (
 )
 from shequn.members.models import Member
 
-# A day counts as active when the member wrote, mentioned someone or reacted (not when they
-# were only replied to or reacted to).
-ACTIVE_DAY = "r.messages > 0 OR r.mentions_given > 0 OR r.reactions_given > 0"
+# A day counts as active when the member wrote, attended an activity, mentioned someone or
+# reacted (not when they were only replied to or reacted to).
+ACTIVE_DAY = "r.messages > 0 OR r.attended > 0 OR r.mentions_given > 0 OR r.reactions_given > 0"
 
 
 def _quoted(values: Iterable[str]) -> str:
@@ -141,6 +141,14 @@ def add_rollups_for_run(import_run_id: int, after_event_id: int) -> None:
     """Add the counts of one import's events; ``after_event_id`` bounds the scan to new rows."""
     touched = _upsert_from_events("import_run_id = %s AND id > %s", [import_run_id, after_event_id])
     refresh_member_totals(touched)
+
+
+def add_rollups_for_events(event_ids: Sequence[int]) -> None:
+    """Count these newly stored events (e.g. recorded one activity at a time, not imported)
+    without rebuilding their members' whole history."""
+    if event_ids:
+        touched = _upsert_from_events(*_among(event_ids))
+        refresh_member_totals(touched)
 
 
 def add_received_rollups(event_ids: Sequence[int]) -> None:

@@ -266,8 +266,11 @@ class PointEntry(models.Model):
             )
         ]
         indexes = [
-            # A member's history and balance; level-ups replay it in ledger order.
-            models.Index(fields=["member", "occurred_at", "id"], name="point_entry_member"),
+            # A member's history and balance; level-ups replay it in ledger order. Holding the
+            # amount lets balances and level-ups read the index alone, never the table.
+            models.Index(
+                fields=["member", "occurred_at", "id", "amount"], name="point_entry_member_amount"
+            ),
             # Week/month leaderboards and daily caps: one day range, summed per member.
             models.Index(fields=["community", "day", "member", "amount"], name="point_entry_day"),
             # Cooldowns: the entries around a batch of events.

@@ -31,7 +31,9 @@ from shequn.tiers.signals import advocacy_signals
 
 STAFF_ROLES = (Role.FOUNDER.value, Role.OPERATOR.value)
 # A day on which the member did anything at all (the seed's "signal").
-SIGNAL_ROW = "(messages > 0 OR mentions_given > 0 OR reactions_given > 0 OR joins > 0)"
+SIGNAL_ROW = (
+    "(messages > 0 OR attended > 0 OR mentions_given > 0 OR reactions_given > 0 OR joins > 0)"
+)
 INVITER_KEYS = ("invited_by", "inviter")
 
 
@@ -250,7 +252,10 @@ def read_weeks(
     since: dt.date | None = None,
 ) -> dict[int, list[WeekRow]]:
     """Per member, their weeks with any signal up to ``as_of`` (from ``since``), in one query:
-    (week, contributions, commitment, active days, last signal day, other signals)."""
+    (week, contributions, commitment, active days, last signal day, other signals).
+
+    Contributions are messages (replies among them) and activities attended (DESIGN.md), each
+    weighted by its kind's commitment weight; mentions, reactions and joins are signals only."""
     rollups = MemberDailyRollup._meta.db_table
     term, params = _members_of(community, member_ids)
     where = [term, "day <= %s", SIGNAL_ROW]
@@ -260,28 +265,29 @@ def read_weeks(
         params.append(day_param(since))
     sql = (
         "SELECT member_id, (o - 1) / 7 AS week, SUM(messages), SUM(replies_given),"
-        " SUM(CASE WHEN messages > 0 THEN 1 ELSE 0 END), MAX(o),"
-        " SUM(mentions_given + reactions_given + joins)"
+        " SUM(CASE WHEN messages > 0 OR attended > 0 THEN 1 ELSE 0 END), MAX(o),"
+        " SUM(mentions_given + reactions_given + joins), SUM(attended)"
         f" FROM (SELECT member_id, {ordinal_sql('day')} AS o, messages, replies_given,"
-        f" mentions_given, reactions_given, joins FROM {rollups} WHERE {' AND '.join(where)})"
-        " AS r GROUP BY member_id, week ORDER BY member_id, week"
+        f" mentions_given, reactions_given, joins, attended FROM {rollups}"
+        f" WHERE {' AND '.join(where)}) AS r GROUP BY member_id, week ORDER BY member_id, week"
     )
     w_message = rules.weights.get("message", 1)
     w_reply = rules.weights.get("reply", 2)
+    w_attend = rules.weights.get("attend", 5)
     out: dict[int, list[WeekRow]] = {}
     current = -1
     rows: list[WeekRow] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for member_id, week, messages, replies, days, last, others in cursor.fetchall():
+        for member_id, week, messages, replies, days, last, others, attended in cursor.fetchall():
             if member_id != current:
                 current = member_id
                 rows = out[member_id] = []
             rows.append(
                 (
                     week,
-                    messages,
-                    w_message * (messages - replies) + w_reply * replies,
+                    messages + attended,
+                    w_message * (messages - replies) + w_reply * replies + w_attend * attended,
                     days,
                     last,
                     others,

@@ -1,0 +1,53 @@
+"""Keeping activity rows with the member when two members are merged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shequn.activities.models import Activity, Guest, Registration, Ritual
+
+
+def move_member_rows(source_id: int, target_id: int) -> None:
+    """Before a merge deletes ``source``: move its registrations, guest appearances and
+    organised activities and rituals to ``target``. Where both were registered for (or
+    guests of) the same activity, the further one along is kept (checked in, then confirmed,
+    waitlisted, cancelled) with its feedback; the other is dropped with the source."""
+    rank = {
+        Registration.Status.CONFIRMED: 2,
+        Registration.Status.WAITLISTED: 1,
+        Registration.Status.CANCELLED: 0,
+    }
+
+    def strength(row: tuple[Any, ...]) -> tuple[int, int]:
+        return (row[2] is not None, rank[row[1]])
+
+    mine = {
+        row[0]: row
+        for row in Registration.objects.filter(member_id=source_id).values_list(
+            "activity_id", "status", "checked_in_at", "pk"
+        )
+    }
+    theirs = {
+        row[0]: row
+        for row in Registration.objects.filter(
+            member_id=target_id, activity_id__in=list(mine)
+        ).values_list("activity_id", "status", "checked_in_at", "pk")
+    }
+    drop_target = [
+        theirs[activity_id][3]
+        for activity_id, row in mine.items()
+        if activity_id in theirs and strength(row) > strength(theirs[activity_id])
+    ]
+    keep_source = [
+        row[3]
+        for activity_id, row in mine.items()
+        if activity_id not in theirs or theirs[activity_id][3] in drop_target
+    ]
+    Registration.objects.filter(pk__in=drop_target).delete()
+    Registration.objects.filter(pk__in=keep_source).update(member_id=target_id)
+    shared = Guest.objects.filter(member_id=target_id).values_list("activity_id", flat=True)
+    Guest.objects.filter(member_id=source_id).exclude(activity_id__in=list(shared)).update(
+        member_id=target_id
+    )
+    Activity.objects.filter(organiser_id=source_id).update(organiser_id=target_id)
+    Ritual.objects.filter(organiser_id=source_id).update(organiser_id=target_id)
