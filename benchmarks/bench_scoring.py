@@ -388,6 +388,7 @@ def environment(database_url: str, data_dir: Path, src: Path) -> dict[str, str]:
             "SHEQUN_DATA_DIR": str(data_dir),
             "SHEQUN_SECRET_KEY": "benchmark-not-secret",
             "DJANGO_SETTINGS_MODULE": "shequn.settings",
+            "SHEQUN_BENCH_SRC": str(src),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")])),
         }
     )
@@ -472,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.child:
-        sys.path.insert(0, str(REPO / "src"))
+        sys.path.insert(0, os.environ.get("SHEQUN_BENCH_SRC", str(REPO / "src")))
         spec = json.loads(args.child)
         if spec.get("profile"):
             import cProfile
