@@ -296,16 +296,37 @@ def read_weeks(
     return out
 
 
-def read_members(
-    community: Community, member_ids: Iterable[int] | None = None
-) -> list[tuple[Any, ...]]:
-    """(id, role, is_bot, joined_at, left_at, muted_at) of the community's members."""
-    members = Member.objects.filter(community=community)
-    if member_ids is not None:
-        members = members.filter(pk__in=list(member_ids))
-    return list(
-        members.order_by().values_list("pk", "role", "is_bot", "joined_at", "left_at", "muted_at")
-    )
+def read_members(community: Community) -> list[tuple[Any, ...]]:
+    """(id, role, is_bot, joined_at, left_at, muted_at) of the community's members.
+
+    Through a raw cursor, times as text on SQLite (a column expression, so the driver's slow
+    per-value datetime converter is not applied) parsed with ``fromisoformat``: this runs over
+    every member on every recompute."""
+    table = Member._meta.db_table
+    columns = ("joined_at", "left_at", "muted_at")
+    if _postgres():
+        times = ", ".join(columns)
+    else:
+        times = ", ".join(f"CAST({column} AS TEXT)" for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, role, is_bot, {times} FROM {table} WHERE community_id = %s",
+            [community.pk],
+        )
+        rows = cursor.fetchall()
+    if _postgres():
+        return rows
+    return [
+        (pk, role, bool(is_bot), _utc(joined), _utc(left), _utc(muted))
+        for pk, role, is_bot, joined, left, muted in rows
+    ]
+
+
+def _utc(text: str | None) -> dt.datetime | None:
+    """A datetime as Django stores it on SQLite (naive UTC text)."""
+    if text is None:
+        return None
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def _members_of(community: Community, member_ids: Iterable[int] | None) -> tuple[str, list[Any]]:

@@ -123,7 +123,7 @@ def _with_join(
 
 
 def _states_before(
-    member_ids: list[int], before: dt.date, current: dict[int, tuple[str, dt.date | None]]
+    member_ids: list[int], before: dt.date, current: dict[int, tuple[str, int | None]]
 ) -> dict[int, tuple[str, int]]:
     """Each member's tier and its day before ``before``: their current tier when it is older
     (the usual case: time moved on), else the last step of their stored path before it."""
@@ -131,8 +131,8 @@ def _states_before(
     older = []
     for member_id in member_ids:
         tier, since = current.get(member_id, ("", None))
-        if since is not None and since < before:
-            states[member_id] = (tier, since.toordinal())
+        if since is not None and since < before.toordinal():
+            states[member_id] = (tier, since)
         else:
             older.append(member_id)
     if not older:
@@ -160,7 +160,7 @@ def _incremental_starts(
     upto: int,
     as_of: dt.date,
     members: dict[int, _Member],
-    tiers_before: dict[int, str],
+    stored: dict[int, store.StoredState],
     inviters_of: dict[int, list[tuple[int, int]]],
     late_replies: dict[int, int],
 ) -> dict[int, int | None]:
@@ -172,27 +172,16 @@ def _incremental_starts(
     for member_id, day in late_replies.items():
         affected.touch(member_id, week_of(day))
     # Joined, left or muted changed (a leave event, a member list, an operator's edit).
-    for member_id, joined_on, gone_on in (
-        MemberTier.objects.filter(community=community)
-        .filter(
-            Q(joined_on__isnull=False)
-            | Q(gone_on__isnull=False)
-            | Q(member__joined_at__isnull=False)
-            | Q(member__left_at__isnull=False)
-            | Q(member__muted_at__isnull=False)
-        )
-        .values_list("member_id", "joined_on", "gone_on")
-    ):
+    for member_id, (_tier, _since, joined_on, gone_on) in stored.items():
         info = members.get(member_id)
         if info is None:
             continue
-        for stored, now in ((joined_on, info.joined), (gone_on, info.gone)):
-            before = None if stored is None else stored.toordinal()
+        for before, now in ((joined_on, info.joined), (gone_on, info.gone)):
             if before != now:
                 affected.touch(member_id, week_of(min(d for d in (before, now) if d is not None)))
     # Members new to tiers: just imported, no longer a bot, restored by an un-merge.
     for member_id, info in members.items():
-        if not info.is_bot and member_id not in tiers_before:
+        if not info.is_bot and member_id not in stored:
             affected.touch(member_id, FROM_START)
     # Merged members: their history is one person's now (or two again).
     for merge in MemberMerge.objects.filter(community=community).filter(
@@ -206,7 +195,7 @@ def _incremental_starts(
     # Time alone moves members down (silence) and applies downgrades that were waiting.
     if as_of > last.as_of:
         week = week_of(last.as_of.toordinal())
-        for member_id, tier in tiers_before.items():
+        for member_id, (tier, *_days) in stored.items():
             if tier != Tier.LAPSED:
                 affected.touch(member_id, week)
         for member_id in (
@@ -274,12 +263,8 @@ def do_recompute_tiers(
     if bots:  # bots get no tier, also those flagged since the last run
         store.delete_members(MemberTier._meta.db_table, bots)
         store.delete_members(TierChange._meta.db_table, bots)
-    current = {
-        member_id: (tier, since)
-        for member_id, tier, since in MemberTier.objects.filter(community=community).values_list(
-            "member_id", "tier", "since"
-        )
-    }
+    stored = store.stored_states(community)
+    current = {member_id: (tier, since) for member_id, (tier, since, *_days) in stored.items()}
     tiers_before = {member_id: tier for member_id, (tier, _since) in current.items()}
     gone = {pk: info.gone for pk, info in members.items()}
     credits, inviters_of = inputs.read_invitations(community, gone, bots, rules.invitee_min_days)
@@ -289,7 +274,7 @@ def do_recompute_tiers(
         )
     else:
         starts = _incremental_starts(
-            community, last, upto, as_of, members, tiers_before, inviters_of, late
+            community, last, upto, as_of, members, stored, inviters_of, late
         )
 
     cal = Calendar(as_of, rules.cadence)

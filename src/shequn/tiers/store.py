@@ -19,6 +19,7 @@ from django.db import connection
 from shequn.communities.models import Community
 from shequn.tiers import inputs
 from shequn.tiers.engine import MemberResult
+from shequn.tiers.inputs import ordinal_sql
 from shequn.tiers.models import MemberTier, TierChange
 
 TIER_COLUMNS = (
@@ -46,18 +47,23 @@ class MemberFacts(Protocol):
     gone: int | None
 
 
-def _ordinal(value: Any) -> int | None:
-    """A stored date as a day number (SQLite gives ISO text, PostgreSQL a date)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
-    return value.toordinal()
-
-
 def _json(value: Any) -> Any:
     """A stored JSON value (text on both databases through a raw cursor, or already parsed)."""
     return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def stored_states(
+    community: Community,
+) -> dict[int, tuple[str, int | None, int | None, int | None]]:
+    """Every member's stored (tier, since, joined, left or muted), days as numbers."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT member_id, tier, {ordinal_sql('since')}, {ordinal_sql('joined_on')},"
+            f" {ordinal_sql('gone_on')} FROM {MemberTier._meta.db_table}"
+            " WHERE community_id = %s",
+            [community.pk],
+        )
+        return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
 def delete_members(table: str, member_ids: Iterable[int], since: dt.date | None = None) -> None:
@@ -79,9 +85,11 @@ def _stored_tiers(community: Community, member_ids: list[int] | None) -> dict[in
         term, extra = inputs.among("member_id", member_ids)
         where, params = f"{where} AND {term}", [*params, *extra]
     with connection.cursor() as cursor:
+        # Days as numbers, computed by the database: no date objects made and compared.
         cursor.execute(
-            "SELECT member_id, tier, since, reasons, progress, at_risk, risk, risk_drop,"
-            f" is_staff, joined_on, gone_on FROM {MemberTier._meta.db_table} WHERE {where}",
+            f"SELECT member_id, tier, {ordinal_sql('since')}, reasons, progress, at_risk, risk,"
+            f" risk_drop, is_staff, {ordinal_sql('joined_on')}, {ordinal_sql('gone_on')}"
+            f" FROM {MemberTier._meta.db_table} WHERE {where}",
             params,
         )
         return {row[0]: row[1:] for row in cursor.fetchall()}
@@ -101,7 +109,7 @@ def _stored_paths(
     paths: dict[int, list[tuple]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT member_id, changed_on, from_tier, to_tier, reasons"
+            f"SELECT member_id, {ordinal_sql('changed_on')}, from_tier, to_tier, reasons"
             f" FROM {TierChange._meta.db_table} WHERE {where} ORDER BY member_id, changed_on, id",
             params,
         )
@@ -116,12 +124,12 @@ def _same_tier(stored: tuple | None, new: tuple, texts: tuple[str, str, str]) ->
     tier, since, reasons, progress, at_risk, risk, risk_drop, is_staff, joined, gone = stored
     if (
         tier != new[0]
-        or _ordinal(since) != new[1]
+        or since != new[1]
         or bool(at_risk) != new[4]
         or risk_drop != new[6]
         or bool(is_staff) != new[7]
-        or _ordinal(joined) != new[8]
-        or _ordinal(gone) != new[9]
+        or joined != new[8]
+        or gone != new[9]
     ):
         return False
     # Text equal to what would be written is the same value (SQLite keeps the text as sent);
@@ -136,13 +144,13 @@ def _same_tier(stored: tuple | None, new: tuple, texts: tuple[str, str, str]) ->
 
 def _same_path(stored: list[tuple], new: list[tuple], start: int | None) -> bool:
     if start is not None:
-        stored = [step for step in stored if _ordinal(step[0]) >= start]
+        stored = [step for step in stored if step[0] >= start]
     if len(stored) != len(new):
         return False
     for (changed_on, from_tier, to_tier, reasons), (day, old, tier, why) in zip(
         stored, new, strict=True
     ):
-        if _ordinal(changed_on) != day or from_tier != old or to_tier != tier:
+        if changed_on != day or from_tier != old or to_tier != tier:
             return False
         if _json(reasons) != why:
             return False
