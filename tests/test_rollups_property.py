@@ -148,7 +148,8 @@ def totals_recount() -> dict[int, tuple[int, int, dt.date | None]]:
     totals = {member_id: (0, 0, None) for member_id in Member.objects.values_list("id", flat=True)}
     for (member_id, day), counts in recount().items():
         messages, received, last = totals[member_id]
-        if counts["messages"] or counts["mentions_given"] or counts["reactions_given"]:
+        active = ("messages", "attended", "mentions_given", "reactions_given")
+        if any(counts[column] for column in active):
             last = day if last is None else max(last, day)
         totals[member_id] = (
             messages + counts["messages"],

@@ -81,7 +81,6 @@ def _state(community) -> tuple[list, list]:
             "member_id",
             "tier",
             "since",
-            "evaluated_on",
             "reasons",
             "progress",
             "at_risk",

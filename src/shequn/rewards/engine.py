@@ -474,11 +474,14 @@ def _load_bonus_seen(state: _RunState, rules: list[CompiledRule], members: set[i
         chunk = new[start : start + 10_000]
         where, params = id_filter("member_id", chunk)
         key_where, key_params = _text_filter("rule_key", keys)
+        community = "community_id" if connection.vendor == "postgresql" else "+community_id"
         with connection.cursor() as cursor:
             cursor.execute(
+                # kind = 'bonus' spelled out, so the partial index point_entry_bonus matches;
+                # on SQLite a unary + keeps the planner off the community's time index.
                 f"SELECT DISTINCT rule_key, member_id FROM {PointEntry._meta.db_table}"
-                f" WHERE community_id = %s AND kind = %s AND {key_where} AND {where}",
-                [state.community.pk, BONUS, *key_params, *params],
+                f" WHERE kind = '{BONUS}' AND {community} = %s AND {key_where} AND {where}",
+                [state.community.pk, *key_params, *params],
             )
             state.bonus_seen.update((key, member) for key, member in cursor.fetchall())
     state.bonus_loaded.update(wanted)

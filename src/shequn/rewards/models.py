@@ -275,6 +275,13 @@ class PointEntry(models.Model):
             models.Index(fields=["community", "day", "member", "amount"], name="point_entry_day"),
             # Cooldowns: the entries around a batch of events.
             models.Index(fields=["community", "occurred_at"], name="point_entry_time"),
+            # Who already had a first-time bonus: a few rows per member, where the member
+            # index would walk every entry of the busiest members.
+            models.Index(
+                fields=["member", "rule_key"],
+                name="point_entry_bonus",
+                condition=models.Q(kind="bonus"),
+            ),
         ]
 
     def __str__(self) -> str:

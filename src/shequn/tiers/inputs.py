@@ -296,6 +296,21 @@ def read_weeks(
     return out
 
 
+def last_signals_before(member_ids: list[int], before: dt.date) -> dict[int, int]:
+    """Each member's last day with a signal before ``before`` (those who have one)."""
+    if not member_ids:
+        return {}
+    rollups = MemberDailyRollup._meta.db_table
+    term, params = among("member_id", member_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT member_id, MAX({ordinal_sql('day')}) FROM {rollups}"
+            f" WHERE {term} AND day < %s AND {SIGNAL_ROW} GROUP BY member_id",
+            [*params, day_param(before)],
+        )
+        return dict(cursor.fetchall())
+
+
 def read_members(community: Community) -> list[tuple[Any, ...]]:
     """(id, role, is_bot, joined_at, left_at, muted_at) of the community's members.
 

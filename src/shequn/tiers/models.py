@@ -170,6 +170,8 @@ class MemberTier(models.Model):
     )
     tier = models.CharField(_("tier"), max_length=16, choices=Tier.choices)
     since = models.DateField(_("since"), null=True, blank=True)
+    # The as-of day of the run that last wrote this row; every run judges every member, so the
+    # day a tier holds as of is the latest run's (``selectors.member_tier`` gives that).
     evaluated_on = models.DateField(_("evaluated on"))
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     progress = models.JSONField(_("progress"), default=dict, blank=True)

@@ -141,7 +141,14 @@ def members_at_risk(community: Community, limit: int = 50) -> list[MemberTier]:
 
 
 def member_tier(member: Member) -> MemberTier | None:
-    return MemberTier.objects.filter(member=member).first()
+    """The member's tier, ``evaluated_on`` the as-of day of the latest run: a run rewrites only
+    the rows that change, and every run judges every member."""
+    state = MemberTier.objects.filter(member=member).first()
+    if state is not None:
+        run = latest_tier_run(member.community)
+        if run is not None:
+            state.evaluated_on = run.as_of
+    return state
 
 
 def member_tier_path(member: Member) -> list[TierChange]:

@@ -194,6 +194,13 @@ def _incremental_starts(
             affected.touch(owner, FROM_START)
     # Time alone moves members down (silence) and applies downgrades that were waiting.
     if as_of > last.as_of:
+        # A join or leave dated after the last run's day (a member list can say so) takes
+        # effect once the as-of day reaches it.
+        before, now = last.as_of.toordinal(), as_of.toordinal()
+        for member_id, info in members.items():
+            for day in (info.joined, info.gone):
+                if day is not None and before < day <= now:
+                    affected.touch(member_id, week_of(day))
         week = week_of(last.as_of.toordinal())
         for member_id, (tier, *_days) in stored.items():
             if tier != Tier.LAPSED:
@@ -278,6 +285,12 @@ def do_recompute_tiers(
         )
 
     cal = Calendar(as_of, rules.cadence)
+    # A change dated after the as-of day (a member list saying someone joins later) is replayed
+    # from the as-of week, where the replay begins anyway; its history is replaced from there.
+    starts = {
+        member_id: week if week is None else min(week, cal.last_week)
+        for member_id, week in starts.items()
+    }
     # Members replayed from a week need the tier they had before it; without one, from start.
     states: dict[int, tuple[str, int]] = {}
     by_start: dict[int | None, list[int]] = {}
@@ -298,10 +311,6 @@ def do_recompute_tiers(
         results = _replay(community, rules, cal, members, credits, by_start, states, full=full)
 
     store.store_results(community, results, members, as_of, starts, full=full)
-    # Members nobody replayed are as they were, as of the new day too.
-    MemberTier.objects.filter(community=community).exclude(evaluated_on=as_of).update(
-        evaluated_on=as_of
-    )
     staff = list(inputs.STAFF_ROLES)
     MemberTier.objects.filter(community=community, is_staff=False, member__role__in=staff).update(
         is_staff=True
@@ -368,6 +377,15 @@ def _replay(
             since_week=back,
             mentions=rules.helped_by_mentions,
         )
+        # A member with nothing in the weeks read still has a last signal, further back: their
+        # lapsed tier's reason names it, as a replay from the start would.
+        earlier = (
+            {}
+            if since is None
+            else inputs.last_signals_before(
+                [m for m in group if m not in weeks], dt.date.fromordinal(since)
+            )
+        )
         for member_id in group:
             info = members[member_id]
             rows = weeks.get(member_id, empty)
@@ -376,6 +394,13 @@ def _replay(
             member_acts = acts.get(member_id, empty)
             if member_acts:
                 rows = _with_acts(rows, member_acts, rules)
+            if since is not None and not rows:
+                last = max(
+                    [day for day in (earlier.get(member_id), info.joined) if day and day < since],
+                    default=None,
+                )
+                if last is not None:  # a signal older than anything the replay evaluates
+                    rows = [(week_of(last), 0, 0.0, 0, last, 0)]
             member = MemberInput(
                 member_id,
                 rows,
