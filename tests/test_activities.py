@@ -938,3 +938,23 @@ def test_merging_members_keeps_their_registrations(community):
     ) == ["Other", "Tea and code"]
     assert Guest.objects.get(pk=guest.pk).member == wechat_ann
     assert Ritual.objects.count() == 0
+
+
+def test_far_years_and_nul_characters_are_refused_by_name(community):
+    before = table_counts()
+    with pytest.raises(ActivityError) as error:
+        do_create_activity(
+            community,
+            {
+                "title": "Tea\x00 and code",
+                "mode": "online",
+                "content_type": "social",
+                "link": "https://meet.example/tea",
+                "starts_at": "0001-01-01T00:00",
+                "ends_at": "0001-01-01T02:00",
+                "time_zone": "Asia/Shanghai",
+            },
+        )
+    assert set(error.value.problems) >= {"title", "starts_at", "ends_at"}
+    assert "NUL" in error.value.problems["title"]
+    assert table_counts() == before

@@ -27,7 +27,20 @@ pytestmark = pytest.mark.django_db
 # language switch, the API (walked separately below) and static files.
 NOT_COMMUNITY_PAGES = ("admin/", "i18n/", "api/v1/", "static/")
 # Pages anyone may open: logging in, and an invitation link (its token is the permission).
-PUBLIC = {"web:login", "web:invitation", "web:logout", "web:member_progress"}
+PUBLIC = {
+    "web:login",
+    "web:invitation",
+    "web:logout",
+    "web:member_progress",
+    # An activity's public registration page and calendar file (its unguessable token is the
+    # permission), a registration's signed ticket and feedback links, the signed feed.
+    "web:activity_public",
+    "web:activity_public_ics",
+    "web:activity_ticket",
+    "web:activity_ticket_cancel",
+    "web:activity_feedback",
+    "web:activities_feed",
+}
 
 
 def walk(
@@ -79,6 +92,7 @@ def other_objects(community, other_community, make_account, settings):
         actor=other_founder,
     )
     entry = do_manual_entry(member, 5, reason="theirs", actor=other_founder)
+    activity, registration, guest, ritual = _other_activity(other_community, member)
     return {
         "token_id": token.pk,  # another account's token
         "member_id": member.pk,
@@ -87,7 +101,52 @@ def other_objects(community, other_community, make_account, settings):
         "invitation_id": invitation.pk,
         "rule_id": rule.pk,
         "entry_id": entry.pk,
+        "activity_id": activity.pk,
+        "registration_id": registration.pk,
+        "guest_id": guest.pk,
+        "ritual_id": ritual.pk,
     }
+
+
+def _other_activity(other_community, member):
+    """A published activity of the other community with a registration and a guest, and a
+    ritual."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shequn.activities.services import (
+        do_add_guest,
+        do_create_activity,
+        do_create_ritual,
+        do_publish_activity,
+        do_register,
+    )
+
+    start = timezone.now() + dt.timedelta(days=7)
+    values = {
+        "title": "Their meetup",
+        "mode": "offline",
+        "content_type": "social",
+        "place": "Their hall",
+        "capacity": 10,
+        "starts_at": start,
+        "ends_at": start + dt.timedelta(hours=2),
+    }
+    activity = do_publish_activity(do_create_activity(other_community, values))
+    registration = do_register(activity, member)
+    guest = do_add_guest(activity, name="Their speaker")
+    ritual = do_create_ritual(
+        other_community,
+        {
+            "name": "Their weekly",
+            "frequency": "weekly",
+            "first_starts_at": start,
+            "mode": "online",
+            "content_type": "learning",
+        },
+    )
+    return activity, registration, guest, ritual
 
 
 def community_pages() -> list[tuple[str, str, URLPattern]]:

@@ -91,6 +91,10 @@ class Problems:
             raise error(self.items)
 
 
+# Activities are planned for real dates: these bounds keep conversions from overflowing.
+MIN_YEAR, MAX_YEAR = 1900, 9000
+
+
 def as_moment(value: Any, zone: dt.tzinfo | None, field: str, problems: Problems) -> Any:
     """An aware datetime from a datetime or an ISO 8601 text; a clock time without an offset
     is read in ``zone`` (the activity's own time zone, as an operator means it)."""
@@ -113,6 +117,14 @@ def as_moment(value: Any, zone: dt.tzinfo | None, field: str, problems: Problems
             % {"example": "2024-03-07T19:30", "value": repr(value)},
         )
         return None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        # Far years overflow once converted to UTC (year 1 east of Greenwich).
+        problems.add(
+            field,
+            _("must be between the years %(first)d and %(last)d")
+            % {"first": MIN_YEAR, "last": MAX_YEAR},
+        )
+        return None
     if value.tzinfo is None or value.utcoffset() is None:
         if zone is None:
             return None
@@ -128,6 +140,9 @@ def _text(values: Mapping[str, Any], field: str, limit: int, problems: Problems)
         problems.add(field, _("must be text"))
         return ""
     value = value.strip()
+    if "\x00" in value:  # PostgreSQL text cannot hold it, and no one types it
+        problems.add(field, _("contains a NUL character"))
+        return ""
     if len(value) > limit:
         problems.add(field, _("is too long (at most %(n)d characters)") % {"n": limit})
     return value

@@ -22,10 +22,10 @@ def registration_refusal(activity: Activity, now: dt.datetime | None = None) -> 
     """Why registering for ``activity`` is refused right now (draft, cancelled, over, window
     not open yet or closed), or ``None`` when it is open. The same check and words as
     ``services.do_register``, which stays the one that decides."""
-    from shequn.activities.services.registrations import _check_open
+    from shequn.activities.services import check_registration_open
 
     try:
-        _check_open(activity, now or timezone.now())
+        check_registration_open(activity, now or timezone.now())
     except RegistrationError as exc:
         return exc.message
     return None

@@ -13,7 +13,16 @@ from ninja import NinjaAPI
 
 from shequn.api import errors
 from shequn.api.auth import AUTH
-from shequn.api.routers import communities, events, imports, members, points, tiers, tokens
+from shequn.api.routers import (
+    activities,
+    communities,
+    events,
+    imports,
+    members,
+    points,
+    tiers,
+    tokens,
+)
 
 ERROR_STATUSES = {
     "400": "The request body cannot be parsed.",
@@ -50,10 +59,11 @@ api = ShequnAPI(
     urls_namespace="api",
     auth=AUTH,
     description=(
-        "Communities, members, identities, events, imports, tiers and points of the communities "
-        "your account can see. Authenticate with an API token: `Authorization: Bearer <token>`."
+        "Communities, members, identities, events, imports, tiers, points, activities and rituals "
+        "of the communities your account can see. Authenticate with an API token: "
+        "`Authorization: Bearer <token>`."
     ),
 )
 errors.install(api)
-for module in (communities, members, events, imports, tokens, tiers, points):
+for module in (communities, members, events, imports, tokens, tiers, points, activities):
     api.add_router("", module.router)

@@ -41,6 +41,23 @@ ACTION_LABELS: dict[str, Promise] = {
     "community.create": _("created the community"),
     "community.update": _("edited the community profile"),
     "community.update_profile": _("edited the community profile"),
+    "activity.create": _("created an activity"),
+    "activity.update": _("changed an activity"),
+    "activity.published": _("published an activity"),
+    "activity.cancelled": _("cancelled an activity"),
+    "activity.done": _("marked an activity as done"),
+    "activity.delete": _("deleted a draft activity"),
+    "activity.guest_add": _("added a guest to an activity"),
+    "activity.guest_remove": _("removed a guest from an activity"),
+    "activity.register": _("registered someone for an activity"),
+    "activity.unregister": _("cancelled a registration"),
+    "activity.promote": _("moved people up from a waitlist"),
+    "activity.fee": _("changed a fee status"),
+    "activity.check_in": _("checked someone in"),
+    "activity.attendance_import": _("imported an attendance file"),
+    "ritual.create": _("created a ritual"),
+    "ritual.update": _("changed a ritual"),
+    "ritual.generate": _("generated a ritual's occurrences"),
 }
 
 # The part of an action before the dot, offered as a filter on the audit page.
@@ -53,6 +70,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "account": _("accounts"),
     "community": _("community profile"),
     "token": _("API tokens"),
+    "activity": _("activities"),
+    "ritual": _("rituals"),
 }
 
 # ``target_type`` is the model name of what was changed.
@@ -65,6 +84,9 @@ TARGET_LABELS: dict[str, Promise] = {
     "user": _("account"),
     "apitoken": _("API token"),
     "mergesuggestion": _("merge suggestion"),
+    "activity": _("activity"),
+    "registration": _("registration"),
+    "ritual": _("ritual"),
 }
 
 DETAIL_TEXT_LIMIT = 80

@@ -14,6 +14,7 @@ from __future__ import annotations
 import click
 
 from shequn import __version__
+from shequn.cli.activities import activities, rituals
 from shequn.cli.base import ShequnGroup
 from shequn.cli.communities import communities
 from shequn.cli.importing import import_command
@@ -45,6 +46,8 @@ cli.add_command(serve)
 cli.add_command(demo)
 cli.add_command(manage)
 cli.add_command(tiers)
+cli.add_command(activities)
+cli.add_command(rituals)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ through ``shequn.web.access.community_view``."""
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from shequn.web.views import account, home, progress
+from shequn.web.views import account, activities_urls, home, progress
 
 app_name = "web"
 
@@ -13,6 +13,7 @@ community_patterns = [
     path("members/", include("shequn.web.members.urls")),
     path("tiers/", include("shequn.web.tiers.urls")),
     path("points/", include("shequn.web.points.urls")),
+    path("activities/", include(activities_urls.community_urlpatterns)),
     path("imports/", include("shequn.web.imports.urls")),
     path("manage/", include("shequn.web.manage.urls")),
 ]
@@ -31,5 +32,6 @@ urlpatterns = [
     path("account/tokens/<int:token_id>/revoke/", account.token_revoke, name="token_revoke"),
     path("invitations/<str:token>/", account.invitation, name="invitation"),
     path("p/<str:token>/", progress.member_progress_page, name="member_progress"),
+    *activities_urls.public_urlpatterns,
     path("c/<slug:slug>/", include(community_patterns)),
 ]

@@ -16,7 +16,12 @@ One module per concern (as Zulip's ``zerver/actions``); callers import from here
 
 from shequn.activities.services.attendance import AttendanceImportResult, do_import_attendance
 from shequn.activities.services.checkin import CheckInResult, do_check_in
-from shequn.activities.services.common import ACTIVITY_CHANNEL_ID, activity_channel, normalise_code
+from shequn.activities.services.common import (
+    ACTIVITY_CHANNEL_ID,
+    FEEDBACK_DAYS,
+    activity_channel,
+    normalise_code,
+)
 from shequn.activities.services.feedback import do_leave_feedback
 from shequn.activities.services.guests import do_add_guest, do_remove_guest
 from shequn.activities.services.lifecycle import (
@@ -29,6 +34,8 @@ from shequn.activities.services.lifecycle import (
 )
 from shequn.activities.services.merging import move_member_rows
 from shequn.activities.services.registrations import (
+    FEE_MOVES,
+    check_registration_open,
     do_cancel_registration,
     do_register,
     do_register_contact,
@@ -43,6 +50,8 @@ from shequn.activities.validation import ActivityError, CheckInError, Registrati
 
 __all__ = [
     "ACTIVITY_CHANNEL_ID",
+    "FEEDBACK_DAYS",
+    "FEE_MOVES",
     "ActivityError",
     "AttendanceImportResult",
     "CheckInError",
@@ -50,6 +59,7 @@ __all__ = [
     "RegistrationError",
     "RitualError",
     "activity_channel",
+    "check_registration_open",
     "do_add_guest",
     "do_cancel_activity",
     "do_cancel_registration",

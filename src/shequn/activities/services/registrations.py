@@ -28,7 +28,9 @@ from shequn.audit import services as audit
 from shequn.members.models import Member
 
 
-def _check_open(activity: Activity, now: dt.datetime) -> None:
+def check_registration_open(activity: Activity, now: dt.datetime) -> None:
+    """Raise ``RegistrationError`` saying why registering is refused now (draft, cancelled,
+    over, window not open yet or closed); the pages ask it before showing the form."""
     if activity.status != Activity.Status.PUBLISHED:
         messages = {
             Activity.Status.DRAFT: _("This activity is not published yet."),
@@ -95,7 +97,7 @@ def do_register(
         locked = _lock(activity)
         now = timezone.now()
         if not override:
-            _check_open(locked, now)
+            check_registration_open(locked, now)
         elif locked.status == Activity.Status.CANCELLED:
             raise RegistrationError(_("This activity was cancelled."))
         existing = Registration.objects.filter(activity=locked, member=member).first()
