@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -88,6 +88,23 @@ def local_day(value: dt.datetime | None, community: Community) -> int | None:
     if value is None:
         return None
     return value.astimezone(community.zoneinfo).date().toordinal()
+
+
+def local_days(community: Community) -> Callable[[dt.datetime | None], int | None]:
+    """``local_day`` for many values, each distinct time converted once: member lists often
+    give join times only to the day (midnight) or the same hour."""
+    zone = community.zoneinfo
+    cache: dict[dt.datetime, int] = {}
+
+    def convert(value: dt.datetime | None) -> int | None:
+        if value is None:
+            return None
+        day = cache.get(value)
+        if day is None:
+            day = cache[value] = value.astimezone(zone).date().toordinal()
+        return day
+
+    return convert
 
 
 def max_event_id() -> int:

@@ -56,16 +56,17 @@ class _Member:
 
 def _members(community: Community) -> dict[int, _Member]:
     members = {}
+    local_day = inputs.local_days(community)
     for pk, role, is_bot, joined_at, left_at, muted_at in inputs.read_members(community):
-        left = inputs.local_day(left_at, community)
-        muted = inputs.local_day(muted_at, community)
+        left = local_day(left_at)
+        muted = local_day(muted_at)
         if left is not None and (muted is None or left <= muted):
             gone, code = left, "left"
         elif muted is not None:
             gone, code = muted, "muted"
         else:
             gone, code = None, ""
-        members[pk] = _Member(role, is_bot, inputs.local_day(joined_at, community), gone, code)
+        members[pk] = _Member(role, is_bot, local_day(joined_at), gone, code)
     return members
 
 
@@ -172,7 +173,7 @@ def _incremental_starts(
     for member_id, day in late_replies.items():
         affected.touch(member_id, week_of(day))
     # Joined, left or muted changed (a leave event, a member list, an operator's edit).
-    for member_id, (_tier, _since, joined_on, gone_on) in stored.items():
+    for member_id, (_tier, _since, joined_on, gone_on, _staff) in stored.items():
         info = members.get(member_id)
         if info is None:
             continue
@@ -311,13 +312,15 @@ def do_recompute_tiers(
         results = _replay(community, rules, cal, members, credits, by_start, states, full=full)
 
     store.store_results(community, results, members, as_of, starts, full=full)
-    staff = list(inputs.STAFF_ROLES)
-    MemberTier.objects.filter(community=community, is_staff=False, member__role__in=staff).update(
-        is_staff=True
+    # Founders and operators named (or no longer) since their row was written.
+    rewritten = {result.member_id for result in results}
+    staff_now = {pk for pk, info in members.items() if info.role in inputs.STAFF_ROLES}
+    flags = {m: state[4] for m, state in stored.items() if m not in rewritten}
+    store.set_staff_flags(
+        community,
+        [m for m, flag in flags.items() if not flag and m in staff_now],
+        [m for m, flag in flags.items() if flag and m not in staff_now],
     )
-    MemberTier.objects.filter(community=community, is_staff=True).exclude(
-        member__role__in=staff
-    ).update(is_staff=False)
 
     changed = sum(1 for r in results if tiers_before.get(r.member_id) != r.tier)
     run.evaluated = len(results)

@@ -52,18 +52,27 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-def stored_states(
-    community: Community,
-) -> dict[int, tuple[str, int | None, int | None, int | None]]:
-    """Every member's stored (tier, since, joined, left or muted), days as numbers."""
+StoredState = tuple[str, int | None, int | None, int | None, bool]
+
+
+def stored_states(community: Community) -> dict[int, StoredState]:
+    """Every member's stored (tier, since, joined, left or muted, is staff), days as numbers."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT member_id, tier, {ordinal_sql('since')}, {ordinal_sql('joined_on')},"
-            f" {ordinal_sql('gone_on')} FROM {MemberTier._meta.db_table}"
+            f" {ordinal_sql('gone_on')}, is_staff FROM {MemberTier._meta.db_table}"
             " WHERE community_id = %s",
             [community.pk],
         )
-        return {row[0]: row[1:] for row in cursor.fetchall()}
+        return {row[0]: (*row[1:5], bool(row[5])) for row in cursor.fetchall()}
+
+
+def set_staff_flags(community: Community, staff: Iterable[int], members: Iterable[int]) -> None:
+    """Set ``is_staff`` to true for ``staff`` and false for ``members`` (rows the run kept,
+    whose member's role changed since they were written)."""
+    for flag, ids in ((True, sorted(staff)), (False, sorted(members))):
+        if ids:
+            MemberTier.objects.filter(community=community, member_id__in=ids).update(is_staff=flag)
 
 
 def delete_members(table: str, member_ids: Iterable[int], since: dt.date | None = None) -> None:
