@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "shequn.rewards",
     "shequn.tiers",
     "shequn.activities",
+    "shequn.insights",
     "shequn.web",
     "shequn.api",
 ]

@@ -1,0 +1,87 @@
+"""The member network: ties from events, and what its shape says — validated on Zachary's
+karate club, whose split in two is known."""
+
+from __future__ import annotations
+
+import json
+
+import igraph as ig
+import networkx as nx
+import pytest
+
+from shequn.communities.services import do_create_community
+from shequn.insights.network import analyse, interaction_ties, member_graph
+from shequn.interactions.services import do_import
+from shequn.members.models import Member
+
+
+def karate_ties() -> dict[tuple[int, int], float]:
+    club = ig.Graph.Famous("Zachary")
+    ties: dict[tuple[int, int], float] = {}
+    for a, b in club.get_edgelist():
+        ties[(a, b)] = 1.0
+        ties[(b, a)] = 1.0
+    return ties
+
+
+def test_karate_club_names_its_two_centres_and_their_camps():
+    known = nx.karate_club_graph()
+    club = {member: known.nodes[member]["club"] for member in known.nodes}
+    summary = analyse(member_graph(karate_ties()))
+
+    # Member 0 is the instructor (Mr. Hi), member 33 the administrator (the Officer).
+    assert set(summary.centres[:2]) == {0, 33}
+    camps = summary.camps(2)
+    name = {0: "Mr. Hi", 33: "Officer"}
+    agree = sum(name[camps[member]] == club[member] for member in club)
+    assert agree / len(club) >= 0.9
+    assert summary.reciprocity == 1.0  # every tie of the club goes both ways
+    assert len(summary.subgroups) >= 2 and summary.modularity > 0.3
+    # Without its top person the club loses more of its connectivity than without nobody.
+    assert 0 <= summary.fragmentation[1] <= summary.fragmentation[5] < 1
+    assert summary.top_share == pytest.approx(17 / 78, abs=1e-3)
+
+
+def test_an_empty_period_gives_an_empty_network():
+    summary = analyse(member_graph({}))
+    assert summary.members == 0 and summary.centres == [] and summary.camps(2) == {}
+
+
+@pytest.mark.django_db
+def test_ties_come_from_replies_and_mentions_weighted_by_kind(tmp_path):
+    community = do_create_community(slug="net", name="Net")
+    messages = [
+        {"platformMessageId": "m1", "sender": "ann", "accountName": "Ann", "timestamp": 1704100000,
+         "type": 0, "content": "a question"},
+        {"platformMessageId": "m2", "sender": "bob", "accountName": "Bob", "timestamp": 1704100060,
+         "type": 25, "replyToMessageId": "m1", "content": "an answer"},
+        {"platformMessageId": "m3", "sender": "bob", "accountName": "Bob", "timestamp": 1704100120,
+         "type": 25, "replyToMessageId": "m1", "content": "and more"},
+        {"platformMessageId": "m4", "sender": "ann", "accountName": "Ann", "timestamp": 1704100180,
+         "type": 25, "replyToMessageId": "m2", "content": "thanks"},
+        {"platformMessageId": "m5", "sender": "bob", "accountName": "Bob", "timestamp": 1704100240,
+         "type": 0, "content": "see you @Ann"},
+    ]  # fmt: skip
+    path = tmp_path / "chat.json"
+    path.write_text(
+        json.dumps(
+            {
+                "chatlab": {"version": "0.0.2", "exportedAt": 1704200000},
+                "meta": {"name": "g", "platform": "wechat", "type": "group", "groupId": "g1"},
+                "members": [],
+                "messages": messages,
+            }
+        ),
+        encoding="utf-8",
+    )
+    do_import(community, path)
+    ann = Member.objects.get(community=community, display_name="Ann").pk
+    bob = Member.objects.get(community=community, display_name="Bob").pk
+
+    ties = interaction_ties(community)
+
+    assert ties == {(bob, ann): 2.5, (ann, bob): 1.0}  # two replies and a mention; a reply
+    summary = analyse(member_graph(ties))
+    assert summary.reciprocity == 1.0
+    assert summary.centres == sorted([ann, bob])  # equally central: by id
+    assert summary.total_weight == 3.5
