@@ -85,3 +85,62 @@ def test_ties_come_from_replies_and_mentions_weighted_by_kind(tmp_path):
     assert summary.reciprocity == 1.0
     assert summary.centres == sorted([ann, bob])  # equally central: by id
     assert summary.total_weight == 3.5
+
+
+def _chatlab(tmp_path, messages) -> object:
+    path = tmp_path / "chat.json"
+    path.write_text(
+        json.dumps(
+            {
+                "chatlab": {"version": "0.0.2", "exportedAt": 1704200000},
+                "meta": {"name": "g", "platform": "whatsapp", "type": "group", "groupId": "g2"},
+                "members": [],
+                "messages": messages,
+            }
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.django_db
+def test_without_replies_quick_turns_become_ties_that_fade_with_the_gap(tmp_path):
+    """A WhatsApp group has no reply data: who speaks right after whom stands in for it."""
+    community = do_create_community(slug="wa", name="WA")
+    start = 1704100000
+    turns = [("ann", 0), ("bob", 60), ("ann", 90), ("ann", 100), ("cid", 700), ("bob", 1000)]
+    messages = [
+        {"platformMessageId": f"w{n}", "sender": who, "accountName": who.title(),
+         "timestamp": start + at, "type": 0, "content": "hello"}
+        for n, (who, at) in enumerate(turns)
+    ]  # fmt: skip
+    do_import(community, _chatlab(tmp_path, messages))
+    ids = dict(Member.objects.filter(community=community).values_list("display_name", "pk"))
+    ann, bob, cid = ids["Ann"], ids["Bob"], ids["Cid"]
+
+    ties = interaction_ties(community)
+
+    # bob answers ann after 60 s, ann bob after 30 s; ann's second message is her own turn;
+    # cid comes 600 s later and bob 300 s after cid: outside the 300 s window.
+    assert ties == {
+        (bob, ann): pytest.approx(0.5 * (1 - 60 / 300)),
+        (ann, bob): pytest.approx(0.5 * (1 - 30 / 300)),
+    }
+    assert cid not in {member for pair in ties for member in pair}
+
+
+@pytest.mark.django_db
+def test_channels_with_replies_are_not_guessed_at(tmp_path):
+    community = do_create_community(slug="re", name="RE")
+    messages = [
+        {"platformMessageId": "a", "sender": "ann", "accountName": "Ann", "timestamp": 1704100000,
+         "type": 0, "content": "hi"},
+        {"platformMessageId": "b", "sender": "bob", "accountName": "Bob", "timestamp": 1704100010,
+         "type": 0, "content": "hi"},
+        {"platformMessageId": "c", "sender": "cid", "accountName": "Cid", "timestamp": 1704100020,
+         "type": 25, "replyToMessageId": "a", "content": "hi ann"},
+    ]  # fmt: skip
+    do_import(community, _chatlab(tmp_path, messages))
+    ids = dict(Member.objects.filter(community=community).values_list("display_name", "pk"))
+
+    assert interaction_ties(community) == {(ids["Cid"], ids["Ann"]): 1.0}

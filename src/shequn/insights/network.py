@@ -7,7 +7,11 @@ conversation, a mention a call, a reaction a nod; attending the same activities 
 the activities' co-attendance weight (a small meetup ties more than a conference). The graph is
 an igraph ``Graph``: every measure here is igraph's, none is written by hand.
 
-Temporal adjacency for platforms without reply data (WeChat, WhatsApp) is not built yet.
+Where a channel has no reply data at all (WeChat and WhatsApp exports carry none), ties are
+inferred from temporal adjacency: a message within ``ADJACENCY_SECONDS`` of another member's
+previous message in the channel answers it, with a weight falling linearly from
+``ADJACENCY_WEIGHT`` at no gap to 0 at the window's end (a quick answer is likelier a reply than a
+late one; linear, so the database computes it on SQLite and PostgreSQL alike).
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ KIND_WEIGHTS: dict[str, float] = {
     EventKind.MENTION: 0.5,
     EventKind.REACTION: 0.25,
 }
+# Temporal adjacency (channels without replies): the window and the weight of an instant answer.
+ADJACENCY_SECONDS = 300
+ADJACENCY_WEIGHT = 0.5
 # Leiden is randomised: a fixed seed gives the same sub-groups for the same ties.
 LEIDEN_SEED = 20240301
 # The "what if they left" check removes the top 1, 3 and 5 people.
@@ -68,12 +75,51 @@ def interaction_ties(
         )
         for source, target, kind, count in cursor.fetchall():
             ties[(source, target)] += KIND_WEIGHTS[kind] * count
+    for (source, target), weight in adjacency_ties(community, since=since, until=until).items():
+        ties[(source, target)] += weight
     from shequn.activities.selectors import co_attendance
 
     for pair in co_attendance(community, since=since, until=until):
         ties[(pair.member_a, pair.member_b)] += pair.weight
         ties[(pair.member_b, pair.member_a)] += pair.weight
     return dict(ties)
+
+
+def adjacency_ties(
+    community: Community, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> Ties:
+    """Ties inferred from who speaks right after whom, in the community's channels that have
+    no reply events at all; one window-function pass in the database."""
+    events = InteractionEvent._meta.db_table
+    message, reply = EventKind.MESSAGE.value, EventKind.REPLY.value
+    where = ["e.community_id = %s", "e.kind = %s", "e.member_id IS NOT NULL"]
+    params: list[object] = [community.pk, message]
+    if since is not None:
+        where.append("e.occurred_at >= %s")
+        params.append(since)
+    if until is not None:
+        where.append("e.occurred_at < %s")
+        params.append(until)
+    if connection.vendor == "postgresql":
+        gap = "EXTRACT(EPOCH FROM (occurred_at - previous_at))"
+    else:
+        gap = "(julianday(occurred_at) - julianday(previous_at)) * 86400.0"
+    sql = (
+        f"SELECT member_id, previous_member, SUM({ADJACENCY_WEIGHT} * (1.0 - gap / %s))"
+        f" FROM (SELECT member_id, previous_member, {gap} AS gap FROM ("
+        " SELECT e.member_id, e.occurred_at,"
+        " LAG(e.member_id) OVER turn AS previous_member,"
+        " LAG(e.occurred_at) OVER turn AS previous_at"
+        f" FROM {events} AS e WHERE {' AND '.join(where)}"
+        f" AND NOT EXISTS (SELECT 1 FROM {events} AS r"
+        " WHERE r.channel_id = e.channel_id AND r.kind = %s)"
+        " WINDOW turn AS (PARTITION BY e.channel_id ORDER BY e.occurred_at, e.id)"
+        ") AS turns WHERE previous_member IS NOT NULL AND previous_member <> member_id"
+        ") AS answers WHERE gap >= 0 AND gap < %s GROUP BY member_id, previous_member"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ADJACENCY_SECONDS, *params, reply, ADJACENCY_SECONDS])
+        return {(a, b): float(weight) for a, b, weight in cursor.fetchall()}
 
 
 def member_graph(ties: Mapping[tuple[int, int], float]) -> ig.Graph:
