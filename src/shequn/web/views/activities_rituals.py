@@ -26,7 +26,7 @@ from shequn.activities.services import (
 from shequn.activities.validation import ritual_values
 from shequn.communities.models import Community
 from shequn.web.access import community_view
-from shequn.web.views.activities import _can_write, _problems_text, resolve_member
+from shequn.web.views.activities_common import may_write, problems_text, resolve_member
 from shequn.web.views.activities_forms import GenerateForm, RitualForm, local_text
 
 
@@ -70,7 +70,7 @@ def rituals(request: HttpRequest) -> HttpResponse:
             "community": community,
             "section": "activities",
             "rituals": list(community_rituals(community).select_related("organiser")),
-            "can_write": _can_write(request),
+            "can_write": may_write(request),
         },
     )
 
@@ -157,7 +157,7 @@ def ritual(request: HttpRequest, ritual_id: int) -> HttpResponse:
             "has_attendance": any(row.registered or row.attended for row in rows),
             "attendance_chart": attendance_chart(rows),
             "generate_form": GenerateForm(),
-            "can_write": _can_write(request),
+            "can_write": may_write(request),
         },
     )
 
@@ -179,7 +179,7 @@ def ritual_generate(request: HttpRequest, ritual_id: int) -> HttpResponse:
             actor=request.user,
         )
     except RitualError as exc:
-        messages.error(request, _problems_text(exc))
+        messages.error(request, problems_text(exc))
     else:
         messages.success(
             request,

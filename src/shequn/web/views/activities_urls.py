@@ -6,6 +6,7 @@ from django.urls import path
 
 from shequn.web.views import activities as views
 from shequn.web.views import activities_public as public
+from shequn.web.views import activities_registrations as registrations
 from shequn.web.views import activities_rituals as rituals
 
 ACTIVITY = "<int:activity_id>/"
@@ -28,22 +29,22 @@ community_urlpatterns = [
         views.guest_remove,
         name="activity_guest_remove",
     ),
-    path(f"{ACTIVITY}registrations/", views.registration_add, name="activity_register"),
+    path(f"{ACTIVITY}registrations/", registrations.registration_add, name="activity_register"),
     path(
         f"{ACTIVITY}registrations.csv",
-        views.registrations_export,
+        registrations.registrations_export,
         name="activity_registrations_csv",
     ),
-    path(REGISTRATION, views.registration_page, name="activity_registration"),
+    path(REGISTRATION, registrations.registration_page, name="activity_registration"),
     path(
         f"{REGISTRATION}cancel/",
-        views.registration_cancel,
+        registrations.registration_cancel,
         name="activity_registration_cancel",
     ),
-    path(f"{REGISTRATION}fee/", views.registration_fee, name="activity_registration_fee"),
-    path(f"{REGISTRATION}qr.svg", views.registration_qr, name="activity_registration_qr"),
-    path(f"{ACTIVITY}check-in/", views.check_in, name="activity_check_in"),
-    path(f"{ACTIVITY}attendance/", views.attendance_import, name="activity_attendance"),
+    path(f"{REGISTRATION}fee/", registrations.registration_fee, name="activity_registration_fee"),
+    path(f"{REGISTRATION}qr.svg", registrations.registration_qr, name="activity_registration_qr"),
+    path(f"{ACTIVITY}check-in/", registrations.check_in, name="activity_check_in"),
+    path(f"{ACTIVITY}attendance/", registrations.attendance_import, name="activity_attendance"),
     path("rituals/", rituals.rituals, name="rituals"),
     path("rituals/new/", rituals.ritual_new, name="ritual_new"),
     path("rituals/<int:ritual_id>/", rituals.ritual, name="ritual"),
