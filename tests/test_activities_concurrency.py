@@ -129,3 +129,65 @@ def test_thirty_people_register_at_once_for_five_places(community, database_for_
     )
     assert len(now_confirmed) == CAPACITY
     assert set(first_waiting) <= now_confirmed
+
+
+def _public_activity(community, capacity: int):
+    start = timezone.now() + dt.timedelta(days=3)
+    return do_publish_activity(
+        do_create_activity(
+            community,
+            {
+                "title": "Open evening",
+                "mode": "offline",
+                "content_type": "social",
+                "place": "Hall",
+                "capacity": capacity,
+                "starts_at": start,
+                "ends_at": start + dt.timedelta(hours=2),
+            },
+        )
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_people_registering_at_once_on_the_public_page_never_overfill_it(
+    community, database_for_threads
+):
+    """Real requests through the public registration page, all at once."""
+    from django.test import Client
+
+    activity = _public_activity(community, CAPACITY)
+    url = f"/a/{activity.public_token}/"
+    answers: list[int] = []
+
+    def post(number: int) -> None:
+        response = Client().post(url, {"name": f"Guest {number}", "email": f"g{number}@ex.org"})
+        answers.append(response.status_code)
+
+    errors = _run_together(post, list(range(20)))
+
+    assert errors == [] and answers == [302] * 20
+    statuses = list(Registration.objects.filter(activity=activity).values_list("status", flat=True))
+    assert statuses.count("confirmed") == CAPACITY and statuses.count("waitlisted") == 20 - CAPACITY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_person_sending_the_form_several_times_at_once_registers_once(
+    community, database_for_threads
+):
+    from django.test import Client
+
+    activity = _public_activity(community, CAPACITY)
+    url = f"/a/{activity.public_token}/"
+    answers: list[int] = []
+
+    def post(_number: int) -> None:
+        response = Client().post(url, {"name": "Same Person", "email": "same@ex.org"})
+        answers.append(response.status_code)
+
+    errors = _run_together(post, list(range(6)))
+
+    assert errors == []
+    assert all(code in (302, 400) for code in answers) and answers.count(302) == 1
+    assert Registration.objects.filter(activity=activity).count() == 1
+    assert Member.objects.filter(community=community, key="same@ex.org").count() == 1

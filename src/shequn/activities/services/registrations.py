@@ -176,16 +176,29 @@ def do_register_contact(
         problems["email"] = _("is not a valid e-mail address")
     if problems:
         raise RegistrationError(problems)
-    with transaction.atomic():
-        member = (
+
+    def by_email() -> Member | None:
+        return (
             Member.objects.filter(community_id=activity.community_id, key__iexact=email)
             .order_by("pk")
             .first()
         )
+
+    with transaction.atomic():
+        # The same form sent twice at once: the activity's lock makes the second wait, find the
+        # member the first made, and be told it is already registered.
+        _lock(activity)
+        member = by_email()
         if member is None:
-            member = Member.objects.create(
-                community_id=activity.community_id, display_name=name, key=email
-            )
+            try:
+                with transaction.atomic():
+                    member = Member.objects.create(
+                        community_id=activity.community_id, display_name=name, key=email
+                    )
+            except IntegrityError:  # made meanwhile, registering for another activity
+                member = by_email()
+                if member is None:
+                    raise
         return do_register(
             activity, member, actor=actor, self_service=self_service, override=override
         )
