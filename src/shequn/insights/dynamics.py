@@ -1,0 +1,285 @@
+"""Group dynamics (群体动力) over a period: cohesion 凝聚力, driving force 驱动力 and dissipative
+force 耗散力, each 0–100, the mean of its measured components (DESIGN.md "Group dynamics").
+
+Every component keeps its raw value, the transform that made it a score and its status; a
+component without data (no activities held, no tiers computed yet, no charter or goals — those
+arrive with issue #8) is ``no_data`` and left out of its force's mean, never counted as zero.
+Members are the community's people: bots and founders/operators (active by office) are left
+out, as everywhere in the community's figures.
+
+Transforms (a value ``v`` to a score, clamped to 0–100):
+* shares where more is better — retention, reciprocity, repeat attendance: ``100·v``;
+* deep links: ``100·v/0.4`` (the audit asks for 20 %; 40 % is a full score);
+* advocates' share: ``100·v/0.2`` (one member in five acting for the community is full);
+* net inflow ``(new − lapsed)/active``: ``50 + 100·v`` (no net change is 50);
+* participation growth ``active now / active before``: ``50·v`` (unchanged is 50, doubled 100);
+* activities × turnout: ``100 · min(1, held/4) · turnout`` (a weekly rhythm, everyone coming);
+* churn: ``100·v``; concentration (the top 10 %'s share of contributions) ``100·(v−0.1)/0.9``,
+  so an even spread scores 0 and one person doing everything 100.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+from shequn.communities.models import Community
+from shequn.insights.network import analyse, interaction_ties, member_graph
+from shequn.interactions.models import MemberDailyRollup
+from shequn.interactions.rollups import ACTIVE_DAY
+from shequn.members.models import Member, Role
+
+PERIOD_DAYS = 30
+STAFF = (Role.FOUNDER.value, Role.OPERATOR.value)
+NO_DATA = "no_data"
+MEASURED = "measured"
+
+
+@dataclass
+class Component:
+    code: str
+    value: float | None
+    score: float | None
+    status: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Force:
+    code: str  # cohesion, driving, dissipative
+    score: float | None
+    components: list[Component]
+
+
+@dataclass
+class Dynamics:
+    start: dt.date
+    end: dt.date  # exclusive
+    active: int
+    forces: dict[str, Force]
+    previous: Dynamics | None = None
+
+    def change(self, force: str) -> float | None:
+        """This period's score less the previous period's (None without both)."""
+        if self.previous is None:
+            return None
+        now, before = self.forces[force].score, self.previous.forces[force].score
+        return None if now is None or before is None else round(now - before, 1)
+
+
+def _clamp(score: float) -> float:
+    return round(max(0.0, min(100.0, score)), 1)
+
+
+def _component(code: str, value: float | None, score: float | None, **detail: Any) -> Component:
+    if value is None or score is None:
+        return Component(code, None, None, NO_DATA, detail)
+    return Component(code, round(value, 4), _clamp(score), MEASURED, detail)
+
+
+def _day(value: dt.date) -> Any:
+    return value if connection.vendor == "postgresql" else value.isoformat()
+
+
+def _active(community: Community, start: dt.date, end: dt.date) -> dict[int, int]:
+    """Members active in ``[start, end)`` with their contributions (messages and activities
+    attended; a member who only reacted is active with none)."""
+    rollups, members = MemberDailyRollup._meta.db_table, Member._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.member_id, SUM(r.messages + r.attended) FROM {rollups} AS r"
+            f" JOIN {members} AS m ON m.id = r.member_id"
+            " WHERE r.community_id = %s AND r.day >= %s AND r.day < %s"
+            f" AND ({ACTIVE_DAY}) AND NOT m.is_bot AND m.role NOT IN (%s, %s)"
+            " GROUP BY r.member_id",
+            [community.pk, _day(start), _day(end), *STAFF],
+        )
+        return {member: int(total) for member, total in cursor.fetchall()}
+
+
+def _first_active(member_ids: list[int]) -> dict[int, dt.date]:
+    if not member_ids:
+        return {}
+    rollups = MemberDailyRollup._meta.db_table
+    placeholders = ", ".join(["%s"] * len(member_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.member_id, MIN(r.day) FROM {rollups} AS r"
+            f" WHERE r.member_id IN ({placeholders}) AND ({ACTIVE_DAY}) GROUP BY r.member_id",
+            member_ids,
+        )
+        return {
+            member: day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
+            for member, day in cursor.fetchall()
+        }
+
+
+def _tiers_at(community: Community, day: dt.date) -> dict[int, str] | None:
+    """Each member's tier on ``day`` from the stored tier paths; None before tiers exist."""
+    from shequn.tiers.models import TierChange, TierRun
+
+    if not TierRun.objects.filter(community=community, finished_at__isnull=False).exists():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT member_id, to_tier FROM ("
+            " SELECT member_id, to_tier, ROW_NUMBER() OVER"
+            " (PARTITION BY member_id ORDER BY changed_on DESC, id DESC) AS latest"
+            f" FROM {TierChange._meta.db_table} WHERE community_id = %s AND changed_on <= %s"
+            ") AS path WHERE latest = 1",
+            [community.pk, _day(day)],
+        )
+        return dict(cursor.fetchall())
+
+
+def _attended(community: Community, start: dt.date, end: dt.date) -> tuple[set[int], set[int]]:
+    """Members who attended an activity in the period, and those of them who had before."""
+    rollups = MemberDailyRollup._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.member_id, MIN(r.day) FROM {rollups} AS r WHERE r.community_id = %s"
+            " AND r.attended > 0 AND r.day < %s AND r.member_id IN ("
+            f" SELECT member_id FROM {rollups} WHERE community_id = %s AND attended > 0"
+            " AND day >= %s AND day < %s) GROUP BY r.member_id",
+            [community.pk, _day(end), community.pk, _day(start), _day(end)],
+        )
+        rows = cursor.fetchall()
+    attendees = {member for member, _first in rows}
+    start_text = _day(start)
+    returning = {member for member, first in rows if first < start_text}
+    return attendees, returning
+
+
+def _activities_held(community: Community, start: dt.date, end: dt.date) -> tuple[int, float]:
+    """Activities held in the period and their mean turnout (attended / confirmed places)."""
+    from shequn.activities.models import Activity
+    from shequn.activities.selectors import HELD, with_counts
+
+    zone = community.zoneinfo
+    since = dt.datetime.combine(start, dt.time(), zone)
+    until = dt.datetime.combine(end, dt.time(), zone)
+    held = list(
+        with_counts(
+            Activity.objects.filter(
+                community=community, status__in=HELD, starts_at__gte=since, starts_at__lt=until
+            )
+        ).values_list("confirmed", "attended")
+    )
+    rates = [attended / confirmed for confirmed, attended in held if confirmed]
+    return len(held), (sum(rates) / len(rates) if rates else 0.0)
+
+
+def _deep_links(ties: dict[tuple[int, int], float], active: set[int]) -> float:
+    """Share of active members with at least two reciprocated ties to ordinary members."""
+    reciprocated: dict[int, set[int]] = {}
+    for a, b in ties:
+        if (b, a) in ties and a in active and b in active:
+            reciprocated.setdefault(a, set()).add(b)
+    return sum(1 for partners in reciprocated.values() if len(partners) >= 2) / len(active)
+
+
+def group_dynamics(
+    community: Community, end: dt.date, *, days: int = PERIOD_DAYS, with_previous: bool = True
+) -> Dynamics:
+    """The three forces over the ``days`` before ``end`` (exclusive), and the period before."""
+    start = end - dt.timedelta(days=days)
+    before = start - dt.timedelta(days=days)
+    now = _active(community, start, end)
+    prev = _active(community, before, start)
+    active, active_before = set(now), set(prev)
+    tiers = _tiers_at(community, end - dt.timedelta(days=1))
+    zone = community.zoneinfo
+    ties = interaction_ties(
+        community,
+        since=dt.datetime.combine(start, dt.time(), zone),
+        until=dt.datetime.combine(end, dt.time(), zone),
+    )
+    ties = {
+        pair: weight for pair, weight in ties.items() if pair[0] in active and pair[1] in active
+    }
+    network = analyse(member_graph(ties), camps=())
+
+    # Cohesion
+    retention = len(active & active_before) / len(active_before) if active_before else None
+    reciprocity = network.reciprocity if ties else None
+    deep = _deep_links(ties, active) if active else None
+    attendees, returning = _attended(community, start, end)
+    repeat = len(returning) / len(attendees) if attendees else None
+    cohesion = [
+        _component("retention", retention, None if retention is None else 100 * retention,
+                   kept=len(active & active_before), before=len(active_before)),
+        _component("reciprocity", reciprocity, None if reciprocity is None else 100 * reciprocity,
+                   ties=len(ties)),
+        _component("deep_links", deep, None if deep is None else 100 * deep / 0.4,
+                   members=len(active)),
+        _component("repeat_attendance", repeat, None if repeat is None else 100 * repeat,
+                   attendees=len(attendees), returning=len(returning)),
+    ]  # fmt: skip
+
+    # Driving force
+    first = _first_active(sorted(active))
+    new = sum(1 for member in active if first.get(member, start) >= start)
+    lapsed = (
+        None
+        if tiers is None
+        else sum(1 for member in active_before if tiers.get(member) == "lapsed")
+    )
+    inflow = None if lapsed is None or not active else (new - lapsed) / len(active)
+    growth = len(active) / len(active_before) if active_before else None
+    held, turnout = _activities_held(community, start, end)
+    rhythm = min(1.0, held / 4) * turnout if held else None
+    advocates = (
+        None
+        if tiers is None or not active
+        else sum(1 for member in active if tiers.get(member) == "advocate") / len(active)
+    )
+    driving = [
+        _component("net_inflow", inflow, None if inflow is None else 50 + 100 * inflow,
+                   new=new, lapsed=lapsed, active=len(active)),
+        _component("participation_growth", growth, None if growth is None else 50 * growth,
+                   active=len(active), before=len(active_before)),
+        _component("activities_turnout", rhythm, None if rhythm is None else 100 * rhythm,
+                   held=held, turnout=round(turnout, 4)),
+        _component("goal_progress", None, None),
+        _component("advocates_share", advocates,
+                   None if advocates is None else 100 * advocates / 0.2),
+    ]  # fmt: skip
+
+    # Dissipative force
+    churn = lapsed / len(active_before) if lapsed is not None and active_before else None
+    contributions = sorted(now.values(), reverse=True)
+    total = sum(contributions)
+    top = math.ceil(len(contributions) / 10) if contributions else 0
+    concentration = sum(contributions[:top]) / total if total else None
+    dissipative = [
+        _component("churn", churn, None if churn is None else 100 * churn,
+                   lapsed=lapsed, before=len(active_before)),
+        _component("charter_violations", None, None),
+        _component("unanswered", None, None),
+        _component("concentration", concentration,
+                   None if concentration is None else 100 * (concentration - 0.1) / 0.9,
+                   top_members=top, contributions=total),
+        _component("noise", None, None),
+    ]  # fmt: skip
+
+    forces = {
+        code: Force(code, _mean(components), components)
+        for code, components in (
+            ("cohesion", cohesion),
+            ("driving", driving),
+            ("dissipative", dissipative),
+        )
+    }
+    previous = (
+        group_dynamics(community, start, days=days, with_previous=False) if with_previous else None
+    )
+    return Dynamics(start, end, len(active), forces, previous)
+
+
+def _mean(components: list[Component]) -> float | None:
+    scores = [c.score for c in components if c.score is not None]
+    return round(sum(scores) / len(scores), 1) if scores else None
