@@ -85,7 +85,7 @@ def _day(value: dt.date) -> Any:
     return value if connection.vendor == "postgresql" else value.isoformat()
 
 
-def _active(community: Community, start: dt.date, end: dt.date) -> dict[int, int]:
+def active_members(community: Community, start: dt.date, end: dt.date) -> dict[int, int]:
     """Members active in ``[start, end)`` with their contributions (messages and activities
     attended; a member who only reacted is active with none)."""
     rollups, members = MemberDailyRollup._meta.db_table, Member._meta.db_table
@@ -188,8 +188,8 @@ def group_dynamics(
     """The three forces over the ``days`` before ``end`` (exclusive), and the period before."""
     start = end - dt.timedelta(days=days)
     before = start - dt.timedelta(days=days)
-    now = _active(community, start, end)
-    prev = _active(community, before, start)
+    now = active_members(community, start, end)
+    prev = active_members(community, before, start)
     active, active_before = set(now), set(prev)
     tiers = _tiers_at(community, end - dt.timedelta(days=1))
     zone = community.zoneinfo

@@ -1,0 +1,143 @@
+"""Shirky's ladder (DESIGN.md): how much of a community's behaviour is sharing, cooperation and
+collective action, and the highest rung it reaches.
+
+* **sharing**: contributions that share something — a link, a file, an image, a video, a
+  forwarded or shared post, or a long text (``LONG_TEXT`` characters or more);
+* **cooperation**: contributions made in threads where at least ``COOPERATION_PEOPLE`` people
+  took ``COOPERATION_TURNS`` turns or more (a thread is a root message and the replies naming it
+  as their thread or parent; a reply to a reply, in exports without thread ids, counts in its
+  parent's group — resolving reply chains to their roots is still to come);
+* **collective action**: activities in the period attended by at least ``COLLECTIVE_SHARE`` of the
+  active members (and ``COLLECTIVE_MIN`` people): the share of active members who took part.
+
+A rung is reached when its share reaches ``RUNG_THRESHOLD`` (collective action: any qualifying
+activity); the stage is the highest rung reached. Bots and founders/operators are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+from shequn.communities.models import Community
+from shequn.insights.dynamics import STAFF, active_members
+from shequn.interactions.models import MESSAGE_KINDS, InteractionEvent
+from shequn.members.models import Member
+
+SHARING_TYPES = ("link", "file", "image", "video", "share", "forward")
+LONG_TEXT = 280
+COOPERATION_PEOPLE = 3
+COOPERATION_TURNS = 3
+COLLECTIVE_SHARE = 0.10
+COLLECTIVE_MIN = 3
+RUNG_THRESHOLD = 0.10
+RUNGS = ("sharing", "cooperation", "collective_action")
+
+
+@dataclass
+class Rung:
+    code: str
+    share: float | None
+    reached: bool
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Ladder:
+    start: dt.date
+    end: dt.date
+    contributions: int
+    rungs: list[Rung]
+    stage: str | None  # the highest rung reached, None when none is
+
+
+def _local_bounds(community: Community, start: dt.date, end: dt.date) -> list[Any]:
+    zone = community.zoneinfo
+    return [dt.datetime.combine(start, dt.time(), zone), dt.datetime.combine(end, dt.time(), zone)]
+
+
+def _contribution_counts(
+    community: Community, start: dt.date, end: dt.date
+) -> tuple[int, int, int, int]:
+    """(contributions, sharing ones, ones in cooperative threads, cooperative threads)."""
+    events, members = InteractionEvent._meta.db_table, Member._meta.db_table
+    kinds = list(MESSAGE_KINDS)
+    sharing = ", ".join(["%s"] * len(SHARING_TYPES))
+    scope = (
+        f"e.community_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s"
+        f" AND e.kind IN ({', '.join(['%s'] * len(kinds))})"
+        f" AND e.member_id IN (SELECT id FROM {members} WHERE community_id = %s"
+        " AND NOT is_bot AND role NOT IN (%s, %s))"
+    )
+    scope_params = [
+        community.pk,
+        *_local_bounds(community, start, end),
+        *kinds,
+        community.pk,
+        *STAFF,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN e.content_type IN"
+            f" ({sharing}) OR e.text_length >= %s THEN 1 ELSE 0 END), 0)"
+            f" FROM {events} AS e WHERE {scope}",
+            [*SHARING_TYPES, LONG_TEXT, *scope_params],
+        )
+        total, shared = cursor.fetchone()
+        cursor.execute(
+            "SELECT COALESCE(SUM(turns), 0), COUNT(*) FROM ("
+            " SELECT e.channel_id,"
+            " COALESCE(e.thread_source_id, e.parent_source_id, e.source_id) AS thread,"
+            " COUNT(*) AS turns, COUNT(DISTINCT e.member_id) AS people"
+            f" FROM {events} AS e WHERE {scope} GROUP BY e.channel_id, thread"
+            ") AS threads WHERE people >= %s AND turns >= %s",
+            [*scope_params, COOPERATION_PEOPLE, COOPERATION_TURNS],
+        )
+        cooperative, threads = cursor.fetchone()
+    return int(total), int(shared), int(cooperative), int(threads)
+
+
+def _collective(
+    community: Community, start: dt.date, end: dt.date, active: set[int]
+) -> tuple[int, int]:
+    """(qualifying activities, active members who attended one)."""
+    from shequn.activities.models import Registration
+    from shequn.activities.selectors import HELD
+
+    since, until = _local_bounds(community, start, end)
+    attendance: dict[int, set[int]] = {}
+    for activity_id, member_id in Registration.objects.filter(
+        activity__community=community,
+        activity__status__in=HELD,
+        activity__starts_at__gte=since,
+        activity__starts_at__lt=until,
+        checked_in_at__isnull=False,
+    ).values_list("activity_id", "member_id"):
+        attendance.setdefault(activity_id, set()).add(member_id)
+    need = max(COLLECTIVE_MIN, COLLECTIVE_SHARE * len(active))
+    qualifying = [people & active for people in attendance.values() if len(people & active) >= need]
+    return len(qualifying), len(set().union(*qualifying)) if qualifying else 0
+
+
+def shirky_ladder(community: Community, end: dt.date, *, days: int = 30) -> Ladder:
+    start = end - dt.timedelta(days=days)
+    active = set(active_members(community, start, end))
+    total, shared, cooperative, threads = _contribution_counts(community, start, end)
+    held, took_part = _collective(community, start, end, active)
+    sharing = shared / total if total else None
+    cooperation = cooperative / total if total else None
+    collective = took_part / len(active) if active else None
+    rungs = [
+        Rung("sharing", sharing, sharing is not None and sharing >= RUNG_THRESHOLD,
+             {"contributions": total, "sharing": shared}),
+        Rung("cooperation", cooperation,
+             cooperation is not None and cooperation >= RUNG_THRESHOLD,
+             {"contributions": cooperative, "threads": threads}),
+        Rung("collective_action", collective, held > 0,
+             {"activities": held, "members": took_part, "active": len(active)}),
+    ]  # fmt: skip
+    reached = [rung.code for rung in rungs if rung.reached]
+    return Ladder(start, end, total, rungs, reached[-1] if reached else None)
