@@ -86,6 +86,7 @@ def test_forces_come_from_their_components_with_the_previous_period(tmp_path):
     assert dissipative["churn"].value == 0.0
     # contributions: ann 6, bob 2, dee 1; the top 10 % (one member) made 6 of 9
     assert dissipative["concentration"].value == pytest.approx(6 / 9, abs=1e-4)
+    assert dissipative["concentration"].detail["bus_factor"] == 1  # ann alone made half
     assert dissipative["charter_violations"].status == NO_DATA
 
     before = dynamics.previous

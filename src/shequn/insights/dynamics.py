@@ -15,7 +15,8 @@ Transforms (a value ``v`` to a score, clamped to 0–100):
 * participation growth ``active now / active before``: ``50·v`` (unchanged is 50, doubled 100);
 * activities × turnout: ``100 · min(1, held/4) · turnout`` (a weekly rhythm, everyone coming);
 * churn: ``100·v``; concentration (the top 10 %'s share of contributions) ``100·(v−0.1)/0.9``,
-  so an even spread scores 0 and one person doing everything 100.
+  so an even spread scores 0 and one person doing everything 100; its detail gives the bus
+  factor (CHAOSS: the fewest members who make half of all contributions).
 """
 
 from __future__ import annotations
@@ -255,6 +256,13 @@ def group_dynamics(
     total = sum(contributions)
     top = math.ceil(len(contributions) / 10) if contributions else 0
     concentration = sum(contributions[:top]) / total if total else None
+    # CHAOSS's Contributor Absence Factor: the fewest members making half of all contributions.
+    running, bus_factor = 0, 0
+    for count in contributions:
+        if running * 2 >= total:
+            break
+        running += count
+        bus_factor += 1
     dissipative = [
         _component("churn", churn, None if churn is None else 100 * churn,
                    lapsed=lapsed, before=len(active_before)),
@@ -262,7 +270,7 @@ def group_dynamics(
         _component("unanswered", None, None),
         _component("concentration", concentration,
                    None if concentration is None else 100 * (concentration - 0.1) / 0.9,
-                   top_members=top, contributions=total),
+                   top_members=top, contributions=total, bus_factor=bus_factor),
         _component("noise", None, None),
     ]  # fmt: skip
 
