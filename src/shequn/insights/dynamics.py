@@ -33,6 +33,8 @@ from shequn.insights.network import analyse, interaction_ties, member_graph
 from shequn.interactions.models import MemberDailyRollup
 from shequn.interactions.rollups import ACTIVE_DAY
 from shequn.members.models import Member, Role
+from shequn.tiers.inputs import among, day_param
+from shequn.tiers.selectors import tiers_on
 
 PERIOD_DAYS = 30
 STAFF = (Role.FOUNDER.value, Role.OPERATOR.value)
@@ -82,8 +84,10 @@ def _component(code: str, value: float | None, score: float | None, **detail: An
     return Component(code, round(value, 4), _clamp(score), MEASURED, detail)
 
 
-def _day(value: dt.date) -> Any:
-    return value if connection.vendor == "postgresql" else value.isoformat()
+def local_bounds(community: Community, start: dt.date, end: dt.date) -> tuple[Any, Any]:
+    """The period's first and end days as the community's local midnights."""
+    zone = community.zoneinfo
+    return dt.datetime.combine(start, dt.time(), zone), dt.datetime.combine(end, dt.time(), zone)
 
 
 def active_members(community: Community, start: dt.date, end: dt.date) -> dict[int, int]:
@@ -97,7 +101,7 @@ def active_members(community: Community, start: dt.date, end: dt.date) -> dict[i
             " WHERE r.community_id = %s AND r.day >= %s AND r.day < %s"
             f" AND ({ACTIVE_DAY}) AND NOT m.is_bot AND m.role NOT IN (%s, %s)"
             " GROUP BY r.member_id",
-            [community.pk, _day(start), _day(end), *STAFF],
+            [community.pk, day_param(start), day_param(end), *STAFF],
         )
         return {member: int(total) for member, total in cursor.fetchall()}
 
@@ -106,35 +110,17 @@ def _first_active(member_ids: list[int]) -> dict[int, dt.date]:
     if not member_ids:
         return {}
     rollups = MemberDailyRollup._meta.db_table
-    placeholders = ", ".join(["%s"] * len(member_ids))
+    term, params = among("r.member_id", member_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT r.member_id, MIN(r.day) FROM {rollups} AS r"
-            f" WHERE r.member_id IN ({placeholders}) AND ({ACTIVE_DAY}) GROUP BY r.member_id",
-            member_ids,
+            f" WHERE {term} AND ({ACTIVE_DAY}) GROUP BY r.member_id",
+            params,
         )
         return {
             member: day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
             for member, day in cursor.fetchall()
         }
-
-
-def _tiers_at(community: Community, day: dt.date) -> dict[int, str] | None:
-    """Each member's tier on ``day`` from the stored tier paths; None before tiers exist."""
-    from shequn.tiers.models import TierChange, TierRun
-
-    if not TierRun.objects.filter(community=community, finished_at__isnull=False).exists():
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT member_id, to_tier FROM ("
-            " SELECT member_id, to_tier, ROW_NUMBER() OVER"
-            " (PARTITION BY member_id ORDER BY changed_on DESC, id DESC) AS latest"
-            f" FROM {TierChange._meta.db_table} WHERE community_id = %s AND changed_on <= %s"
-            ") AS path WHERE latest = 1",
-            [community.pk, _day(day)],
-        )
-        return dict(cursor.fetchall())
 
 
 def _attended(community: Community, start: dt.date, end: dt.date) -> tuple[set[int], set[int]]:
@@ -146,11 +132,11 @@ def _attended(community: Community, start: dt.date, end: dt.date) -> tuple[set[i
             " AND r.attended > 0 AND r.day < %s AND r.member_id IN ("
             f" SELECT member_id FROM {rollups} WHERE community_id = %s AND attended > 0"
             " AND day >= %s AND day < %s) GROUP BY r.member_id",
-            [community.pk, _day(end), community.pk, _day(start), _day(end)],
+            [community.pk, day_param(end), community.pk, day_param(start), day_param(end)],
         )
         rows = cursor.fetchall()
     attendees = {member for member, _first in rows}
-    start_text = _day(start)
+    start_text = day_param(start)
     returning = {member for member, first in rows if first < start_text}
     return attendees, returning
 
@@ -160,9 +146,7 @@ def _activities_held(community: Community, start: dt.date, end: dt.date) -> tupl
     from shequn.activities.models import Activity
     from shequn.activities.selectors import HELD, with_counts
 
-    zone = community.zoneinfo
-    since = dt.datetime.combine(start, dt.time(), zone)
-    until = dt.datetime.combine(end, dt.time(), zone)
+    since, until = local_bounds(community, start, end)
     held = list(
         with_counts(
             Activity.objects.filter(
@@ -192,13 +176,9 @@ def group_dynamics(
     now = active_members(community, start, end)
     prev = active_members(community, before, start)
     active, active_before = set(now), set(prev)
-    tiers = _tiers_at(community, end - dt.timedelta(days=1))
-    zone = community.zoneinfo
-    ties = interaction_ties(
-        community,
-        since=dt.datetime.combine(start, dt.time(), zone),
-        until=dt.datetime.combine(end, dt.time(), zone),
-    )
+    tiers = tiers_on(community, end - dt.timedelta(days=1))
+    since, until = local_bounds(community, start, end)
+    ties = interaction_ties(community, since=since, until=until)
     ties = {
         pair: weight for pair, weight in ties.items() if pair[0] in active and pair[1] in active
     }

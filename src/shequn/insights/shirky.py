@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connection
 
 from shequn.communities.models import Community
-from shequn.insights.dynamics import STAFF, active_members
+from shequn.insights.dynamics import STAFF, active_members, local_bounds
 from shequn.interactions.models import MESSAGE_KINDS, InteractionEvent
 from shequn.members.models import Member
 
@@ -54,11 +54,6 @@ class Ladder:
     stage: str | None  # the highest rung reached, None when none is
 
 
-def _local_bounds(community: Community, start: dt.date, end: dt.date) -> list[Any]:
-    zone = community.zoneinfo
-    return [dt.datetime.combine(start, dt.time(), zone), dt.datetime.combine(end, dt.time(), zone)]
-
-
 def _contribution_counts(
     community: Community, start: dt.date, end: dt.date
 ) -> tuple[int, int, int, int]:
@@ -74,7 +69,7 @@ def _contribution_counts(
     )
     scope_params = [
         community.pk,
-        *_local_bounds(community, start, end),
+        *local_bounds(community, start, end),
         *kinds,
         community.pk,
         *STAFF,
@@ -107,7 +102,7 @@ def _collective(
     from shequn.activities.models import Registration
     from shequn.activities.selectors import HELD
 
-    since, until = _local_bounds(community, start, end)
+    since, until = local_bounds(community, start, end)
     attendance: dict[int, set[int]] = {}
     for activity_id, member_id in Registration.objects.filter(
         activity__community=community,

@@ -84,15 +84,9 @@ def _community_term(column: str = "community_id") -> str:
     return f"{column} = %s" if _postgres() else f"+{column} = %s"
 
 
-def local_day(value: dt.datetime | None, community: Community) -> int | None:
-    if value is None:
-        return None
-    return value.astimezone(community.zoneinfo).date().toordinal()
-
-
 def local_days(community: Community) -> Callable[[dt.datetime | None], int | None]:
-    """``local_day`` for many values, each distinct time converted once: member lists often
-    give join times only to the day (midnight) or the same hour."""
+    """A function from a time to its day number in the community's time zone, each distinct
+    time converted once: member lists often give join times only to the day or the hour."""
     zone = community.zoneinfo
     cache: dict[dt.datetime, int] = {}
 

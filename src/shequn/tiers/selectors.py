@@ -185,3 +185,24 @@ def tier_counts_by_member_ids(member_ids: Iterable[int]) -> dict[int, str]:
 def community_tiers(community: Community) -> QuerySet[MemberTier]:
     """Every tiered member of the community with its member row (for lists and exports)."""
     return MemberTier.objects.filter(community=community).select_related("member")
+
+
+def tiers_on(community: Community, day: dt.date) -> dict[int, str] | None:
+    """Each member's tier on ``day``, read from their stored paths (the last step on or
+    before it); None while the community has no finished tier run."""
+    from django.db import connection
+
+    from shequn.tiers.inputs import day_param
+
+    if latest_tier_run(community) is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT member_id, to_tier FROM ("
+            " SELECT member_id, to_tier, ROW_NUMBER() OVER"
+            " (PARTITION BY member_id ORDER BY changed_on DESC, id DESC) AS latest"
+            f" FROM {TierChange._meta.db_table} WHERE community_id = %s AND changed_on <= %s"
+            ") AS path WHERE latest = 1",
+            [community.pk, day_param(day)],
+        )
+        return dict(cursor.fetchall())
