@@ -144,3 +144,34 @@ def test_channels_with_replies_are_not_guessed_at(tmp_path):
     ids = dict(Member.objects.filter(community=community).values_list("display_name", "pk"))
 
     assert interaction_ties(community) == {(ids["Cid"], ids["Ann"]): 1.0}
+
+
+@pytest.mark.django_db
+def test_a_period_is_cut_at_the_communitys_local_midnight(tmp_path):
+    """Shanghai is UTC+8: a reply at 03:00 on 1 February local time (19:00 UTC the day
+    before) belongs to February, not to January."""
+    import datetime as dt
+
+    from shequn.insights.dynamics import local_bounds
+
+    community = do_create_community(slug="sh", name="SH", time_zone="Asia/Shanghai")
+    evening = int(dt.datetime(2024, 1, 31, 12, tzinfo=dt.UTC).timestamp())  # 20:00 local
+    late = int(dt.datetime(2024, 1, 31, 19, tzinfo=dt.UTC).timestamp())  # 03:00 local, Feb 1
+    messages = [
+        {"platformMessageId": "q", "sender": "ann", "accountName": "Ann", "timestamp": evening,
+         "type": 0, "content": "anyone?"},
+        {"platformMessageId": "a1", "sender": "bob", "accountName": "Bob", "timestamp": evening + 60,
+         "type": 25, "replyToMessageId": "q", "content": "me"},
+        {"platformMessageId": "a2", "sender": "cid", "accountName": "Cid", "timestamp": late,
+         "type": 25, "replyToMessageId": "q", "content": "me too"},
+    ]  # fmt: skip
+    do_import(community, _chatlab(tmp_path, messages))
+    names = dict(Member.objects.filter(community=community).values_list("pk", "display_name"))
+
+    since, until = local_bounds(community, dt.date(2024, 1, 1), dt.date(2024, 2, 1))
+    january = interaction_ties(community, since=since, until=until)
+    since, until = local_bounds(community, dt.date(2024, 2, 1), dt.date(2024, 3, 1))
+    february = interaction_ties(community, since=since, until=until)
+
+    assert {(names[a], names[b]) for a, b in january} == {("Bob", "Ann")}
+    assert {(names[a], names[b]) for a, b in february} == {("Cid", "Ann")}

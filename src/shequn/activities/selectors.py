@@ -467,12 +467,14 @@ def co_attendance(
     activities = Activity._meta.db_table
     where = ["act.community_id = %s", "act.status IN (%s, %s)"]
     params: list[Any] = [community.pk, *HELD]
+    # A raw cursor does not adapt aware datetimes as the ORM does (SQLite keeps naive UTC).
+    adapt = connection.ops.adapt_datetimefield_value
     if since is not None:
         where.append("act.starts_at >= %s")
-        params.append(since)
+        params.append(adapt(since))
     if until is not None:
         where.append("act.starts_at < %s")
-        params.append(until)
+        params.append(adapt(until))
     sql = (
         "WITH att AS ("
         f" SELECT r.activity_id, r.member_id FROM {registrations} r"

@@ -16,7 +16,11 @@ Transforms (a value ``v`` to a score, clamped to 0–100):
 * activities × turnout: ``100 · min(1, held/4) · turnout`` (a weekly rhythm, everyone coming);
 * churn: ``100·v``; concentration (the top 10 %'s share of contributions) ``100·(v−0.1)/0.9``,
   so an even spread scores 0 and one person doing everything 100; its detail gives the bus
-  factor (CHAOSS: the fewest members who make half of all contributions).
+  factor (CHAOSS: the fewest members who make half of all contributions);
+* unanswered (the share of questions, or else thread openers, nobody else answered within 48 h;
+  no data where no channel carries replies): ``100·v``;
+* noise (the share of messages that are empty, flood or repeats): ``100·v/0.3`` — 30 % noise
+  is the full dissipative score. Both are defined in ``shequn.insights.conversation``.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any
 from django.db import connection
 
 from shequn.communities.models import Community
-from shequn.insights.network import analyse, interaction_ties, member_graph
+from shequn.insights.network import Ties, interaction_ties, member_graph
 from shequn.interactions.models import MemberDailyRollup
 from shequn.interactions.rollups import ACTIVE_DAY
 from shequn.members.models import Member, Role
@@ -168,25 +172,33 @@ def _deep_links(ties: dict[tuple[int, int], float], active: set[int]) -> float:
 
 
 def group_dynamics(
-    community: Community, end: dt.date, *, days: int = PERIOD_DAYS, with_previous: bool = True
+    community: Community,
+    end: dt.date,
+    *,
+    days: int = PERIOD_DAYS,
+    with_previous: bool = True,
+    ties: Ties | None = None,
 ) -> Dynamics:
-    """The three forces over the ``days`` before ``end`` (exclusive), and the period before."""
+    """The three forces over the ``days`` before ``end`` (exclusive), and the period before.
+    ``ties``: the period's interaction ties when the caller has read them already."""
     start = end - dt.timedelta(days=days)
     before = start - dt.timedelta(days=days)
     now = active_members(community, start, end)
     prev = active_members(community, before, start)
     active, active_before = set(now), set(prev)
     tiers = tiers_on(community, end - dt.timedelta(days=1))
-    since, until = local_bounds(community, start, end)
-    ties = interaction_ties(community, since=since, until=until)
+    if ties is None:
+        since, until = local_bounds(community, start, end)
+        ties = interaction_ties(community, since=since, until=until)
     ties = {
         pair: weight for pair, weight in ties.items() if pair[0] in active and pair[1] in active
     }
-    network = analyse(member_graph(ties), camps=())
 
     # Cohesion
     retention = len(active & active_before) / len(active_before) if active_before else None
-    reciprocity = network.reciprocity if ties else None
+    reciprocity = (
+        member_graph(ties).reciprocity(ignore_loops=True, mode="default") if ties else None
+    )
     deep = _deep_links(ties, active) if active else None
     attendees, returning = _attended(community, start, end)
     repeat = len(returning) / len(attendees) if attendees else None
@@ -231,6 +243,8 @@ def group_dynamics(
     ]  # fmt: skip
 
     # Dissipative force
+    from shequn.insights.conversation import noise, unanswered
+
     churn = lapsed / len(active_before) if lapsed is not None and active_before else None
     contributions = sorted(now.values(), reverse=True)
     total = sum(contributions)
@@ -243,15 +257,19 @@ def group_dynamics(
             break
         running += count
         bus_factor += 1
+    silence = unanswered(community, start, end)
+    chatter = noise(community, start, end)
     dissipative = [
         _component("churn", churn, None if churn is None else 100 * churn,
                    lapsed=lapsed, before=len(active_before)),
         _component("charter_violations", None, None),
-        _component("unanswered", None, None),
+        _component("unanswered", silence.value,
+                   None if silence.value is None else 100 * silence.value, **silence.detail),
         _component("concentration", concentration,
                    None if concentration is None else 100 * (concentration - 0.1) / 0.9,
                    top_members=top, contributions=total, bus_factor=bus_factor),
-        _component("noise", None, None),
+        _component("noise", chatter.value,
+                   None if chatter.value is None else 100 * chatter.value / 0.3, **chatter.detail),
     ]  # fmt: skip
 
     forces = {

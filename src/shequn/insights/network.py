@@ -26,6 +26,7 @@ import igraph as ig
 from django.db import connection
 
 from shequn.communities.models import Community
+from shequn.insights.sql import db_moment, seconds_between
 from shequn.interactions.models import EventKind, InteractionEvent
 
 # How much one event of a kind ties its author to the member it addresses.
@@ -62,10 +63,10 @@ def interaction_ties(
     params: list[object] = [community.pk, *kinds]
     if since is not None:
         where.append("occurred_at >= %s")
-        params.append(since)
+        params.append(db_moment(since))
     if until is not None:
         where.append("occurred_at < %s")
-        params.append(until)
+        params.append(db_moment(until))
     ties: Ties = defaultdict(float)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -96,14 +97,11 @@ def adjacency_ties(
     params: list[object] = [community.pk, message]
     if since is not None:
         where.append("e.occurred_at >= %s")
-        params.append(since)
+        params.append(db_moment(since))
     if until is not None:
         where.append("e.occurred_at < %s")
-        params.append(until)
-    if connection.vendor == "postgresql":
-        gap = "EXTRACT(EPOCH FROM (occurred_at - previous_at))"
-    else:
-        gap = "(julianday(occurred_at) - julianday(previous_at)) * 86400.0"
+        params.append(db_moment(until))
+    gap = seconds_between("occurred_at", "previous_at")
     sql = (
         f"SELECT member_id, previous_member, SUM({ADJACENCY_WEIGHT} * (1.0 - gap / %s))"
         f" FROM (SELECT member_id, previous_member, {gap} AS gap FROM ("

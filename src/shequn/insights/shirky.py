@@ -4,9 +4,9 @@ collective action, and the highest rung it reaches.
 * **sharing**: contributions that share something — a link, a file, an image, a video, a
   forwarded or shared post, or a long text (``LONG_TEXT`` characters or more);
 * **cooperation**: contributions made in threads where at least ``COOPERATION_PEOPLE`` people
-  took ``COOPERATION_TURNS`` turns or more (a thread is a root message and the replies naming it
-  as their thread or parent; a reply to a reply, in exports without thread ids, counts in its
-  parent's group — resolving reply chains to their roots is still to come);
+  took ``COOPERATION_TURNS`` turns or more (a thread is a root message and every reply that
+  leads back to it: the thread the platform names, or, in exports without thread ids, the root
+  reached by following reply-to-reply chains — ``conversation.thread_roots_cte``);
 * **collective action**: activities in the period attended by at least ``COLLECTIVE_SHARE`` of the
   active members (and ``COLLECTIVE_MIN`` people): the share of active members who took part.
 
@@ -23,6 +23,7 @@ from typing import Any
 from django.db import connection
 
 from shequn.communities.models import Community
+from shequn.insights.conversation import db_bounds, thread_roots_cte
 from shequn.insights.dynamics import STAFF, active_members, local_bounds
 from shequn.interactions.models import MESSAGE_KINDS, InteractionEvent
 from shequn.members.models import Member
@@ -69,7 +70,7 @@ def _contribution_counts(
     )
     scope_params = [
         community.pk,
-        *local_bounds(community, start, end),
+        *db_bounds(community, start, end),
         *kinds,
         community.pk,
         *STAFF,
@@ -82,14 +83,13 @@ def _contribution_counts(
             [*SHARING_TYPES, LONG_TEXT, *scope_params],
         )
         total, shared = cursor.fetchone()
+        roots, roots_params = thread_roots_cte(scope, scope_params)
         cursor.execute(
-            "SELECT COALESCE(SUM(turns), 0), COUNT(*) FROM ("
-            " SELECT e.channel_id,"
-            " COALESCE(e.thread_source_id, e.parent_source_id, e.source_id) AS thread,"
-            " COUNT(*) AS turns, COUNT(DISTINCT e.member_id) AS people"
-            f" FROM {events} AS e WHERE {scope} GROUP BY e.channel_id, thread"
+            f"WITH RECURSIVE {roots} SELECT COALESCE(SUM(turns), 0), COUNT(*) FROM ("
+            " SELECT channel_id, thread, COUNT(*) AS turns, COUNT(DISTINCT member_id) AS people"
+            " FROM thread_roots GROUP BY channel_id, thread"
             ") AS threads WHERE people >= %s AND turns >= %s",
-            [*scope_params, COOPERATION_PEOPLE, COOPERATION_TURNS],
+            [*roots_params, COOPERATION_PEOPLE, COOPERATION_TURNS],
         )
         cooperative, threads = cursor.fetchone()
     return int(total), int(shared), int(cooperative), int(threads)

@@ -1,0 +1,272 @@
+"""Conversations: which thread each message belongs to, which threads nobody answered, and how
+much of what was said is noise (DESIGN.md "Group dynamics", dissipative force).
+
+**Thread roots.** Slack, Stack Exchange and Discord thread channels name a reply's thread, but
+ChatLab, Telegram and Discord replies name only the message they answer (``parent_source_id``),
+so a reply to a reply points at another reply. ``thread_roots_cte`` follows each chain, in the
+same channel, with one recursive CTE (one set-based query on SQLite and PostgreSQL; each step is
+a lookup on the unique index ``(channel, source_id)``) until it reaches
+
+* a message that names its thread (``thread_source_id``): that thread;
+* a message without a parent: that message;
+* a parent that is not in the database (an earlier export, a deleted message): the missing
+  parent's id, so that the replies to it still share a thread;
+
+and gives up after ``MAX_DEPTH`` steps (real chains are a few replies deep; the bound also ends
+malformed cycles), keying such an event by the last parent reached.
+
+**Unanswered** (``unanswered``): the period's thread openers — messages by members who are
+neither bots nor founders/operators that reply to nothing and are not posted inside another
+thread (a Telegram forum topic or a Discord thread channel continues its thread, it opens
+none) — in channels that carry reply data (at least one reply event ever: elsewhere nobody can
+tell an answer from the next remark, so those channels are left out, and with none left the
+measure has no data). Questions are counted when the period has any: a Stack Exchange question
+(content type ``question``), or on platforms without that type an opener whose stored text holds
+``?`` or ``？`` (openers whose text was not stored are openers, never questions); otherwise all
+openers. An opener is answered when another member (not a bot; staff answers count) posts in
+its thread within ``ANSWER_HOURS``; its author's own follow-ups answer nothing. Openers younger
+than ``ANSWER_HOURS`` at the community's latest imported event are ``pending`` — the data cannot
+tell yet — and left out rather than called unanswered.
+
+**Noise** (``noise``): the period's messages and replies by the same members, a message counted
+once however many of these it is:
+
+* empty: no text and nothing else either — a content type in ``EMPTY_TYPES`` (plain text,
+  sticker, GIF, poke) with ``text_length`` 0; shares, questions and voice messages, locations,
+  red packets … carry something and are never empty;
+* flood: a member's messages beyond the ``FLOOD_MESSAGES``-th within ``FLOOD_SECONDS`` in one
+  channel (the message whose ``FLOOD_MESSAGES``-th predecessor by the same member is less than
+  ``FLOOD_SECONDS`` older);
+* repeat: a stored text the same member already posted in the period (in any channel), when it
+  has ``REPEAT_MIN_CHARS`` characters or more — "thanks" and "+1" are legitimately repeated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Max
+
+from shequn.communities.models import Channel, Community
+from shequn.insights.dynamics import STAFF, local_bounds
+from shequn.insights.sql import db_moment, seconds_between
+from shequn.interactions.models import MESSAGE_KINDS, EventKind, InteractionEvent
+from shequn.members.models import Member
+from shequn.tiers.inputs import among
+
+# Thread roots: how many parent steps a chain is followed before it is keyed where it stands.
+MAX_DEPTH = 50
+# Unanswered: an answer within this many hours counts.
+ANSWER_HOURS = 48
+QUESTION_TYPE = "question"
+QUESTION_MARKS = ("?", "？")
+# Noise: content types that say nothing when they carry no text.
+EMPTY_TYPES = ("", "text", "sticker", "animation", "emoji", "poke")
+FLOOD_MESSAGES = 5
+FLOOD_SECONDS = 60
+REPEAT_MIN_CHARS = 10
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A share (None when it cannot be measured) and the counts behind it."""
+
+    value: float | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def db_bounds(community: Community, start: dt.date, end: dt.date) -> tuple[Any, Any]:
+    """``local_bounds`` as raw-SQL parameters."""
+    since, until = local_bounds(community, start, end)
+    return db_moment(since), db_moment(until)
+
+
+def _own_thread(alias: str) -> str:
+    """SQL for the thread an event opens or names itself, NULL when it only names a parent."""
+    return (
+        f"COALESCE({alias}.thread_source_id,"
+        f" CASE WHEN {alias}.parent_source_id IS NULL THEN {alias}.source_id END)"
+    )
+
+
+def thread_roots_cte(where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """CTE definitions (to follow ``WITH RECURSIVE``) that end in ``thread_roots(event_id,
+    channel_id, member_id, occurred_at, thread)``: one row per event matched by ``where`` (SQL
+    over the events table as ``e``), ``thread`` its resolved thread key, unique per channel.
+
+    A thread key is the source id of the thread's root, or the thread the platform named.
+    """
+    events = InteractionEvent._meta.db_table
+    sql = (
+        "conversation_chain(event_id, channel_id, member_id, occurred_at, parent, thread, depth)"
+        " AS (SELECT e.id, e.channel_id, e.member_id, e.occurred_at,"
+        f" CAST(e.parent_source_id AS TEXT), CAST({_own_thread('e')} AS TEXT), 0"
+        f" FROM {events} AS e WHERE {where}"
+        " UNION ALL"
+        " SELECT c.event_id, c.channel_id, c.member_id, c.occurred_at,"
+        " CAST(p.parent_source_id AS TEXT),"
+        f" CAST(CASE WHEN p.id IS NULL THEN c.parent ELSE {_own_thread('p')} END AS TEXT),"
+        " c.depth + 1"
+        f" FROM conversation_chain AS c LEFT JOIN {events} AS p"
+        " ON p.channel_id = c.channel_id AND p.source_id = c.parent"
+        f" WHERE c.thread IS NULL AND c.depth < {MAX_DEPTH}),"
+        " thread_roots(event_id, channel_id, member_id, occurred_at, thread) AS ("
+        " SELECT event_id, channel_id, member_id, occurred_at, COALESCE(thread, parent)"
+        f" FROM conversation_chain WHERE thread IS NOT NULL OR depth = {MAX_DEPTH})"
+    )
+    return sql, list(params)
+
+
+def _reply_channels(community: Community) -> list[int]:
+    """The community's channels with at least one reply event: where answers can be seen."""
+    events, channels = InteractionEvent._meta.db_table, Channel._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id FROM {channels} AS c WHERE c.community_id = %s AND EXISTS ("
+            f" SELECT 1 FROM {events} AS r WHERE r.channel_id = c.id AND r.kind = %s)",
+            [community.pk, EventKind.REPLY.value],
+        )
+        return [channel for (channel,) in cursor.fetchall()]
+
+
+def unanswered(
+    community: Community, start: dt.date, end: dt.date, *, hours: int = ANSWER_HOURS
+) -> Measure:
+    """Share of the period's questions (or, without any, thread openers) that nobody else
+    answered within ``hours``; None where no channel carries reply data or nothing opened."""
+    detail: dict[str, Any] = {"counted": None, "openers": 0, "unanswered": 0, "pending": 0}
+    channels = _reply_channels(community)
+    detail["channels"] = len(channels)
+    latest = InteractionEvent.objects.filter(community=community).aggregate(at=Max("occurred_at"))
+    if not channels or latest["at"] is None:
+        return Measure(None, detail)
+    window = dt.timedelta(hours=hours)
+    since, until = local_bounds(community, start, end)
+    events, members = InteractionEvent._meta.db_table, Member._meta.db_table
+    in_channels, channel_params = among("e.channel_id", channels)
+    answers_where = (
+        f"e.community_id = %s AND {in_channels} AND e.kind IN (%s, %s)"
+        " AND e.occurred_at >= %s AND e.occurred_at < %s"
+        # only what sits in another message's thread can answer it
+        " AND (e.parent_source_id IS NOT NULL OR e.thread_source_id <> e.source_id)"
+        f" AND e.member_id IN (SELECT id FROM {members} WHERE community_id = %s AND NOT is_bot)"
+    )
+    answers_params = [
+        community.pk,
+        *channel_params,
+        *MESSAGE_KINDS,
+        db_moment(since),
+        db_moment(until + window),
+        community.pk,
+    ]
+    roots_sql, roots_params = thread_roots_cte(answers_where, answers_params)
+    gap = seconds_between("t.occurred_at", "o.occurred_at")
+    sql = (
+        f"WITH RECURSIVE {roots_sql},"
+        " conversation_roots AS (SELECT e.id, e.channel_id, e.source_id, e.member_id,"
+        " e.occurred_at, e.content_type, e.text"
+        f" FROM {events} AS e JOIN {members} AS m ON m.id = e.member_id"
+        f" WHERE e.community_id = %s AND {in_channels} AND e.kind = %s"
+        " AND e.parent_source_id IS NULL"
+        " AND (e.thread_source_id IS NULL OR e.thread_source_id = e.source_id)"
+        " AND e.occurred_at >= %s AND e.occurred_at < %s"
+        " AND NOT m.is_bot AND m.role NOT IN (%s, %s)),"
+        " openers AS (SELECT r.id, r.channel_id, r.source_id, r.member_id, r.occurred_at,"
+        " CASE WHEN r.content_type = %s OR (r.channel_id NOT IN ("
+        " SELECT channel_id FROM conversation_roots WHERE content_type = %s)"
+        " AND (r.text LIKE %s OR r.text LIKE %s)) THEN 1 ELSE 0 END AS question,"
+        " CASE WHEN r.occurred_at > %s THEN 1 ELSE 0 END AS pending"
+        " FROM conversation_roots AS r),"
+        " answered AS (SELECT DISTINCT o.id FROM openers AS o JOIN thread_roots AS t"
+        " ON t.channel_id = o.channel_id AND t.thread = o.source_id"
+        f" WHERE t.member_id <> o.member_id AND {gap} >= 0 AND {gap} <= %s)"
+        " SELECT o.question, o.pending, CASE WHEN a.id IS NULL THEN 0 ELSE 1 END, COUNT(*)"
+        " FROM openers AS o LEFT JOIN answered AS a ON a.id = o.id GROUP BY 1, 2, 3"
+    )
+    params = [
+        *roots_params,
+        community.pk,
+        *channel_params,
+        EventKind.MESSAGE.value,
+        db_moment(since),
+        db_moment(until),
+        *STAFF,
+        QUESTION_TYPE,
+        QUESTION_TYPE,
+        *(f"%{mark}%" for mark in QUESTION_MARKS),
+        db_moment(latest["at"] - window),
+        window.total_seconds(),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # (question, pending, answered) -> openers
+    counts: dict[tuple[int, int, int], int] = {}
+    for question, pending, answered, count in rows:
+        key = (int(question), int(pending), int(answered))
+        counts[key] = counts.get(key, 0) + int(count)
+    questions = any(question for question, _pending, _answered in counts)
+    counted = [(key, n) for key, n in counts.items() if key[0] or not questions]
+    if counted:
+        detail["counted"] = "questions" if questions else "threads"
+    for (_question, pending, answered), n in counted:
+        if pending:
+            detail["pending"] += n
+        else:
+            detail["openers"] += n
+            detail["unanswered"] += 0 if answered else n
+    if not detail["openers"]:
+        return Measure(None, detail)
+    return Measure(detail["unanswered"] / detail["openers"], detail)
+
+
+def noise(community: Community, start: dt.date, end: dt.date) -> Measure:
+    """Share of the period's messages and replies that are empty, flood or repeats (each
+    counted once); None when nobody said anything."""
+    events, members = InteractionEvent._meta.db_table, Member._meta.db_table
+    kinds = ", ".join(["%s"] * len(MESSAGE_KINDS))
+    empty_types = ", ".join(["%s"] * len(EMPTY_TYPES))
+    gap = seconds_between("occurred_at", "previous_at")
+    sql = (
+        "SELECT COUNT(*), SUM(empty), SUM(flood), SUM(repeated),"
+        " SUM(CASE WHEN empty + flood + repeated > 0 THEN 1 ELSE 0 END) FROM ("
+        " SELECT empty, repeated,"
+        f" CASE WHEN previous_at IS NOT NULL AND {gap} < %s THEN 1 ELSE 0 END AS flood"
+        " FROM ("
+        f" SELECT e.occurred_at, CASE WHEN e.text_length = 0 AND e.content_type IN ({empty_types})"
+        " THEN 1 ELSE 0 END AS empty,"
+        " CASE WHEN e.text IS NOT NULL AND LENGTH(e.text) >= %s AND ROW_NUMBER() OVER ("
+        " PARTITION BY e.member_id, e.text ORDER BY e.occurred_at, e.id) > 1"
+        " THEN 1 ELSE 0 END AS repeated,"
+        f" LAG(e.occurred_at, {FLOOD_MESSAGES}) OVER (PARTITION BY e.channel_id, e.member_id"
+        " ORDER BY e.occurred_at, e.id) AS previous_at"
+        f" FROM {events} AS e JOIN {members} AS m ON m.id = e.member_id"
+        f" WHERE e.community_id = %s AND e.kind IN ({kinds})"
+        " AND e.occurred_at >= %s AND e.occurred_at < %s"
+        " AND NOT m.is_bot AND m.role NOT IN (%s, %s)"
+        ") AS flagged) AS messages"
+    )
+    params = [
+        FLOOD_SECONDS,
+        *EMPTY_TYPES,
+        REPEAT_MIN_CHARS,
+        community.pk,
+        *MESSAGE_KINDS,
+        *db_bounds(community, start, end),
+        *STAFF,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        total, empty, flood, repeated, noisy = (int(n or 0) for n in cursor.fetchone())
+    detail = {
+        "messages": total,
+        "noise": noisy,
+        "empty": empty,
+        "flood": flood,
+        "repeats": repeated,
+    }
+    return Measure(noisy / total if total else None, detail)
