@@ -121,6 +121,18 @@ def test_operator_journey(demo_site, page, tmp_path):
     page.wait_for_selector("main table tbody tr")
     shot(page, "05d-points")
 
+    # The demo keeps six monthly diagnoses: the latest, with its charts and network drawn.
+    page.click("nav.subnav >> text=Diagnosis")
+    page.wait_for_selector("[data-verdict]")
+    page.wait_for_load_state("load")
+    drawn = page.evaluate(
+        "['forces-chart', 'ladder-chart', 'history-chart']"
+        ".map(id => !!window.Chart.getChart(document.getElementById(id)))"
+    )
+    assert drawn == [True, True, True], f"diagnosis charts not drawn: {drawn}"
+    assert page.locator("section.network svg circle").count() >= 3
+    shot(page, "05e-diagnosis")
+
     export = tmp_path / "wechat-group.json"
     export.write_text(
         json.dumps(

@@ -14,15 +14,20 @@ CATALOGUE = PACKAGE / "locale" / "zh_Hans" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{[^}]*\}")
 
 
-def _po_entries() -> dict[str, str]:
-    entries: dict[str, str] = {}
-    msgid = None
+def _po_entries(*, with_context: bool = False) -> dict:
+    """msgid -> msgstr of the entries without a context (or, ``with_context``, those with
+    one, keyed (context, msgid))."""
+    entries: dict = {}
+    msgid = context = None
     for line in (CATALOGUE / "django.po").read_text(encoding="utf-8").splitlines():
-        if line.startswith("msgid "):
+        if line.startswith("msgctxt "):
+            context = ast.literal_eval(line[8:])
+        elif line.startswith("msgid "):
             msgid = ast.literal_eval(line[6:])
         elif line.startswith("msgstr ") and msgid:
-            entries[msgid] = ast.literal_eval(line[7:])
-            msgid = None
+            if (context is not None) == with_context:
+                entries[(context, msgid) if with_context else msgid] = ast.literal_eval(line[7:])
+            msgid = context = None
     return entries
 
 
@@ -65,3 +70,7 @@ def test_compiled_catalogue_matches_the_source():
         compiled = gettext.GNUTranslations(handle)
     for msgid, msgstr in _po_entries().items():
         assert compiled.gettext(msgid) == msgstr, msgid
+    contexted = _po_entries(with_context=True)
+    for (context, msgid), msgstr in contexted.items():
+        assert msgstr, (context, msgid)
+        assert compiled.pgettext(context, msgid) == msgstr, (context, msgid)

@@ -7,6 +7,7 @@ says so), so that its objects are tried from the wrong community too.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from shequn.accounts.models import CommunityAccess
 from shequn.accounts.services import do_create_token, do_invite
+from shequn.insights.services import do_save_diagnosis
 from shequn.interactions.jobs import do_queue_import
 from shequn.members.models import Member
 from shequn.rewards.services import do_manual_entry, do_save_rule
@@ -93,6 +95,7 @@ def other_objects(community, other_community, make_account, settings):
     )
     entry = do_manual_entry(member, 5, reason="theirs", actor=other_founder)
     activity, registration, guest, ritual = _other_activity(other_community, member)
+    report = do_save_diagnosis(other_community, end=dt.date(2024, 1, 1), actor=other_founder)
     return {
         "token_id": token.pk,  # another account's token
         "member_id": member.pk,
@@ -105,6 +108,7 @@ def other_objects(community, other_community, make_account, settings):
         "registration_id": registration.pk,
         "guest_id": guest.pk,
         "ritual_id": ritual.pk,
+        "report_id": report.pk,
     }
 
 

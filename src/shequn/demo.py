@@ -76,5 +76,22 @@ def load_demo_communities(
         summary = do_import(
             community, SAMPLE_DIR / folder, format_name=format_name, channel=channel
         )
+        keep_demo_diagnoses(community)
         loaded.append((community, summary))
     return loaded
+
+
+# The demo keeps this many monthly diagnoses, so the diagnosis page has periods to compare.
+DEMO_DIAGNOSES = 6
+
+
+def keep_demo_diagnoses(community: Any) -> None:
+    """Diagnose the last ``DEMO_DIAGNOSES`` 30-day periods of the sample's data."""
+    import datetime as dt
+
+    from shequn.insights.selectors import default_end
+    from shequn.insights.services import do_save_diagnosis
+
+    end = default_end(community)
+    for back in range(DEMO_DIAGNOSES - 1, -1, -1):
+        do_save_diagnosis(community, end=end - dt.timedelta(days=30 * back), days=30)

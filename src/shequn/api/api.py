@@ -16,6 +16,7 @@ from shequn.api.auth import AUTH
 from shequn.api.routers import (
     activities,
     communities,
+    diagnoses,
     events,
     imports,
     members,
@@ -59,11 +60,21 @@ api = ShequnAPI(
     urls_namespace="api",
     auth=AUTH,
     description=(
-        "Communities, members, identities, events, imports, tiers, points, activities and rituals "
-        "of the communities your account can see. Authenticate with an API token: "
+        "Communities, members, identities, events, imports, tiers, points, activities, rituals "
+        "and diagnoses of the communities your account can see. Authenticate with an API token: "
         "`Authorization: Bearer <token>`."
     ),
 )
 errors.install(api)
-for module in (communities, members, events, imports, tokens, tiers, points, activities):
+for module in (
+    communities,
+    members,
+    events,
+    imports,
+    tokens,
+    tiers,
+    points,
+    activities,
+    diagnoses,
+):
     api.add_router("", module.router)

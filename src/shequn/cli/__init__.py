@@ -20,6 +20,7 @@ from shequn.cli.communities import communities
 from shequn.cli.importing import import_command
 from shequn.cli.members import members
 from shequn.cli.points import points
+from shequn.cli.report import report
 from shequn.cli.server import demo, manage, serve
 from shequn.cli.setup import init
 from shequn.cli.tiers import tiers
@@ -48,6 +49,7 @@ cli.add_command(manage)
 cli.add_command(tiers)
 cli.add_command(activities)
 cli.add_command(rituals)
+cli.add_command(report)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ community_patterns = [
     path("tiers/", include("shequn.web.tiers.urls")),
     path("points/", include("shequn.web.points.urls")),
     path("activities/", include(activities_urls.community_urlpatterns)),
+    path("diagnosis/", include("shequn.web.diagnosis.urls")),
     path("imports/", include("shequn.web.imports.urls")),
     path("manage/", include("shequn.web.manage.urls")),
 ]
