@@ -178,6 +178,7 @@ def test_the_api_makes_lists_reads_and_deletes_diagnoses(karate, client, make_ac
     assert made.status_code == 201, made.content
     body = made.json()
     assert body["period_end"] == "2024-02-01" and body["days"] == 30
+    assert body["changes"] == []  # nothing kept before it
     checks = {check["code"]: check for check in body["diagnosis"]["iron_rules"]}
     assert checks["multi_centre"]["title"].startswith("1.")
     assert checks["charter"]["status"] == "no_data"
@@ -253,3 +254,14 @@ def test_history_meta_stack_exchange_end_to_end(tmp_path):
     assert "History Meta Stack Exchange" in html and "七大社群铁规" in html
     assert "Steven Drennon" in html
     assert DiagnosisReport.objects.filter(community=community).count() == 1
+
+
+def test_a_report_names_the_checks_that_changed_since_the_last_kept_period(karate, client_as):
+    quiet = do_save_diagnosis(karate, end=dt.date(2024, 1, 2))  # before anyone spoke
+    busy = do_save_diagnosis(karate, end=END)
+    assert quiet.data["verdict"] == "no_data" and busy.data["verdict"] != "no_data"
+    html = client_as(karate, "viewer").get(f"/c/karate/diagnosis/{busy.pk}/").content.decode()
+    assert "Since the kept period 2023-12-03 – 2024-01-02" in html
+    assert 'data-change="multi_centre"' in html and 'data-change="charter"' not in html
+    first = client_as(karate, "viewer", "v2").get(f"/c/karate/diagnosis/{quiet.pk}/")
+    assert "Since the kept period" not in first.content.decode()

@@ -160,8 +160,8 @@ def test_a_period_is_cut_at_the_communitys_local_midnight(tmp_path):
     messages = [
         {"platformMessageId": "q", "sender": "ann", "accountName": "Ann", "timestamp": evening,
          "type": 0, "content": "anyone?"},
-        {"platformMessageId": "a1", "sender": "bob", "accountName": "Bob", "timestamp": evening + 60,
-         "type": 25, "replyToMessageId": "q", "content": "me"},
+        {"platformMessageId": "a1", "sender": "bob", "accountName": "Bob",
+         "timestamp": evening + 60, "type": 25, "replyToMessageId": "q", "content": "me"},
         {"platformMessageId": "a2", "sender": "cid", "accountName": "Cid", "timestamp": late,
          "type": 25, "replyToMessageId": "q", "content": "me too"},
     ]  # fmt: skip

@@ -61,7 +61,7 @@ def report(
     from shequn.communities.selectors import get_community
     from shequn.insights import texts
     from shequn.insights.render import render_report_html
-    from shequn.insights.selectors import default_end, history
+    from shequn.insights.selectors import default_end, history, previous_report
     from shequn.insights.services import DiagnosisError, do_save_diagnosis
 
     community = get_community(community_slug)
@@ -87,7 +87,10 @@ def report(
             click.echo(text)
             return
     else:
-        text = render_report_html(data, past, language=language)
+        earlier = previous_report(kept)
+        text = render_report_html(
+            data, past, previous=earlier.data if earlier else None, language=language
+        )
         output = output or Path(f"report-{community.slug}-{period_end.isoformat()}.html")
     try:
         output.write_text(text, encoding="utf-8")

@@ -114,3 +114,17 @@ def diagnose(community: Community, end: dt.date, *, days: int = PERIOD_DAYS) -> 
         "network": _network(facts, hubs),
         "drawing": drawing,
     }
+
+
+CHECK_GROUPS = ("top_line", "iron_rules", "misconceptions", "linton")
+
+
+def status_changes(data: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checks whose status differs from an earlier diagnosis: (code, before, after)."""
+    before = {check["code"]: check["status"] for group in CHECK_GROUPS for check in previous[group]}
+    return [
+        {"code": check["code"], "before": before[check["code"]], "after": check["status"]}
+        for group in CHECK_GROUPS
+        for check in data[group]
+        if check["code"] in before and before[check["code"]] != check["status"]
+    ]

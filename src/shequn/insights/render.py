@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from shequn.insights import texts
+from shequn.insights.diagnosis import status_changes
 
 SVG_SIZE = 640
 SVG_MARGIN = 24
@@ -81,8 +82,27 @@ def _day(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def report_context(data: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
-    """Everything the ``insights/_diagnosis.html`` partial shows, in the active language."""
+def describe_changes(data: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if previous is None:
+        return []
+    return [
+        {
+            **change,
+            "title": texts.title(change),
+            "before_label": texts.status_label(change["before"]),
+            "after_label": texts.status_label(change["after"]),
+        }
+        for change in status_changes(data, previous)
+    ]
+
+
+def report_context(
+    data: dict[str, Any],
+    history: list[dict[str, Any]],
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything the ``insights/_diagnosis.html`` partial shows, in the active language;
+    ``previous`` is an earlier kept diagnosis to name the checks whose status changed."""
     period = data["period"]
     rungs = [
         {
@@ -145,6 +165,8 @@ def report_context(data: dict[str, Any], history: list[dict[str, Any]]) -> dict[
             {**row, "verdict_label": texts.status_label(row["verdict"])} for row in history
         ],
         "charts": charts,
+        "previous_period": None if previous is None else previous["period"],
+        "changes": describe_changes(data, previous),
     }
 
 
@@ -156,12 +178,16 @@ def _read_static(path: str) -> str:
 
 
 def render_report_html(
-    data: dict[str, Any], history: list[dict[str, Any]], *, language: str | None = None
+    data: dict[str, Any],
+    history: list[dict[str, Any]],
+    *,
+    previous: dict[str, Any] | None = None,
+    language: str | None = None,
 ) -> str:
     """The report as one HTML file that opens offline; charts need Chart.js, installed with
     ``npm ci`` — without it every figure is still in the tables."""
     with translation.override(language or translation.get_language()):
-        context = report_context(data, history)
+        context = report_context(data, history, previous)
         context.update(
             standalone=True,
             language_code=translation.get_language(),

@@ -50,3 +50,13 @@ def history(community: Community, *, days: int | None = None) -> list[dict[str, 
             }
         )
     return rows[::-1]
+
+
+def previous_report(report: DiagnosisReport) -> DiagnosisReport | None:
+    """The latest kept diagnosis of the same length that ended before this one did."""
+    return (
+        reports(report.community)
+        .filter(period_end__lt=report.period_end)
+        .filter(data__period__days=report.data["period"]["days"])
+        .first()
+    )

@@ -14,7 +14,8 @@ from shequn.api.access import community_or_404
 from shequn.api.errors import Problem
 from shequn.insights import texts
 from shequn.insights.models import DiagnosisReport
-from shequn.insights.selectors import default_end, history, reports
+from shequn.insights.render import describe_changes
+from shequn.insights.selectors import default_end, history, previous_report, reports
 from shequn.insights.services import (
     MAX_DAYS,
     DiagnosisError,
@@ -50,6 +51,10 @@ class DiagnosisDetail(DiagnosisSummary):
     history: list[dict[str, Any]] = Field(
         description="The kept periods of the same length, oldest first, with their forces."
     )
+    changes: list[dict[str, Any]] = Field(
+        description="The checks whose status changed since the latest earlier kept period of "
+        "the same length (code, before, after, title and status labels)."
+    )
 
 
 def _summary(report: DiagnosisReport) -> dict[str, Any]:
@@ -69,10 +74,12 @@ def _detail(report: DiagnosisReport) -> dict[str, Any]:
         **data,
         **{group: [texts.describe(check) for check in data[group]] for group in CHECK_GROUPS},
     }
+    earlier = previous_report(report)
     return {
         **_summary(report),
         "diagnosis": described,
         "history": history(report.community, days=data["period"]["days"]),
+        "changes": describe_changes(data, earlier.data if earlier else None),
     }
 
 

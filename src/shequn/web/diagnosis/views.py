@@ -18,7 +18,7 @@ from shequn.accounts.selectors import can
 from shequn.insights import texts
 from shequn.insights.models import DiagnosisReport
 from shequn.insights.render import render_report_html, report_context
-from shequn.insights.selectors import default_end, history, reports
+from shequn.insights.selectors import default_end, history, previous_report, reports
 from shequn.insights.services import DiagnosisError, do_delete_diagnosis, do_save_diagnosis
 from shequn.web.access import community_view
 from shequn.web.diagnosis.forms import DiagnosisForm
@@ -52,8 +52,13 @@ def diagnosis(request: HttpRequest, report_id: int | None = None) -> HttpRespons
         "form": DiagnosisForm(initial={"end": default_end(community)}),
     }
     if report is not None:
+        earlier = previous_report(report)
         context.update(
-            report_context(report.data, history(community, days=report.data["period"]["days"]))
+            report_context(
+                report.data,
+                history(community, days=report.data["period"]["days"]),
+                earlier.data if earlier else None,
+            )
         )
     return render(request, "web/diagnosis/index.html", context)
 
@@ -95,9 +100,11 @@ def download(request: HttpRequest, report_id: int) -> HttpResponse:
     language = request.GET.get("lang") or get_language()
     if language not in LANGUAGES:
         language = "en"
+    earlier = previous_report(report)
     html = render_report_html(
         report.data,
         history(request.community, days=report.data["period"]["days"]),
+        previous=earlier.data if earlier else None,
         language=language,
     )
     name = f"diagnosis-{request.community.slug}-{report.period_end.isoformat()}-{language}.html"
