@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Collection
 from typing import Any
 
 import igraph as ig
@@ -26,8 +27,8 @@ def network_drawing(
     ties: Ties,
     summary: NetworkSummary,
     *,
-    staff: set[int] = frozenset(),  # type: ignore[assignment]
-    hubs: set[int] = frozenset(),  # type: ignore[assignment]
+    staff: Collection[int] = (),
+    hubs: Collection[int] = (),
     limit: int = LIMIT,
 ) -> dict[str, Any]:
     """Nodes (member, x, y in 0–1, radius in 0–1, sub-group colour index or -1, staff, hub)

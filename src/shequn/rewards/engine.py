@@ -36,6 +36,7 @@ from django.db.models import Max, Sum
 from django.utils.translation import gettext as _
 
 from shequn.communities.models import Community
+from shequn.interactions.importers.writers import bulk_insert
 from shequn.interactions.models import InteractionEvent
 from shequn.rewards.levels import LevelCurve, level_case_sql
 from shequn.rewards.models import (
@@ -506,32 +507,6 @@ ENTRY_COLUMNS = (
 E_MEMBER, E_AMOUNT, E_AT, E_KEY = 1, 2, 9, 12
 
 
-def write_entries(rows: list[list[Any]]) -> None:
-    """Insert ledger rows in bulk: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite.
-
-    Rows carry times and days as the event stream returned them (naive UTC text on SQLite,
-    as Django stores them; aware datetimes and dates on PostgreSQL), so nothing is adapted
-    twice. Keys were checked beforehand under the community's points-state lock.
-    """
-    if not rows:
-        return
-    table = PointEntry._meta.db_table
-    columns = ", ".join(ENTRY_COLUMNS)
-    connection.ensure_connection()
-    raw = connection.connection.cursor()
-    try:
-        if connection.vendor == "postgresql":
-            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                write_row = copy.write_row
-                for row in rows:
-                    write_row(row)
-        else:
-            marks = ", ".join("?" for _ in ENTRY_COLUMNS)
-            raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
-    finally:
-        raw.close()
-
-
 def _now_for_rows() -> Any:
     from django.utils import timezone
 
@@ -656,7 +631,7 @@ def _process(rows: list[tuple], state: _RunState, result: AwardResult) -> None:
             _note_level(len(entries) - 1, crossings, curve, levels, member, balance)
     if not entries:
         return
-    write_entries(entries)
+    bulk_insert(PointEntry._meta.db_table, ENTRY_COLUMNS, entries)
     result.entries_created += len(entries)
     result.points_awarded += sum(entry[E_AMOUNT] for entry in entries)
     state.touched.update(entry[E_MEMBER] for entry in entries)

@@ -187,22 +187,41 @@ def community_tiers(community: Community) -> QuerySet[MemberTier]:
     return MemberTier.objects.filter(community=community).select_related("member")
 
 
-def tiers_on(community: Community, day: dt.date) -> dict[int, str] | None:
-    """Each member's tier on ``day``, read from their stored paths (the last step on or
-    before it); None while the community has no finished tier run."""
+def last_steps(
+    day: dt.date,
+    *,
+    community: Community | None = None,
+    members: list[int] | None = None,
+    strictly_before: bool = False,
+) -> dict[int, tuple[str, dt.date]]:
+    """Each member's tier and the day they took it, from their stored paths: the last step on
+    (or strictly before) ``day``, for a community's members or the given ones."""
     from django.db import connection
 
-    from shequn.tiers.inputs import day_param
+    from shequn.tiers.inputs import among, day_param
 
-    if latest_tier_run(community) is None:
-        return None
+    if members is not None:
+        term, params = among("member_id", members)
+    else:
+        term, params = "community_id = %s", [community.pk]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT member_id, to_tier FROM ("
-            " SELECT member_id, to_tier, ROW_NUMBER() OVER"
+            "SELECT member_id, to_tier, changed_on FROM ("
+            " SELECT member_id, to_tier, changed_on, ROW_NUMBER() OVER"
             " (PARTITION BY member_id ORDER BY changed_on DESC, id DESC) AS latest"
-            f" FROM {TierChange._meta.db_table} WHERE community_id = %s AND changed_on <= %s"
+            f" FROM {TierChange._meta.db_table} WHERE {term}"
+            f" AND changed_on {'<' if strictly_before else '<='} %s"
             ") AS path WHERE latest = 1",
-            [community.pk, day_param(day)],
+            [*params, day_param(day)],
         )
-        return dict(cursor.fetchall())
+        return {
+            member: (tier, on if isinstance(on, dt.date) else dt.date.fromisoformat(on))
+            for member, tier, on in cursor.fetchall()
+        }
+
+
+def tiers_on(community: Community, day: dt.date) -> dict[int, str] | None:
+    """Each member's tier on ``day``; None while the community has no finished tier run."""
+    if latest_tier_run(community) is None:
+        return None
+    return {member: tier for member, (tier, _on) in last_steps(day, community=community).items()}

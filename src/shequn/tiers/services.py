@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ from shequn.tiers import inputs, store
 from shequn.tiers.engine import Calendar, MemberInput, MemberResult, WeekRow, evaluate, week_of
 from shequn.tiers.models import MemberTier, Tier, TierChange, TierPolicy, TierRun
 from shequn.tiers.policy import Rules, rules_of, validate_policy_values
-from shequn.tiers.selectors import tier_policy
+from shequn.tiers.selectors import last_steps, tier_policy
 
 FROM_START = None  # replay a member from their first signal
 
@@ -138,20 +138,8 @@ def _states_before(
             older.append(member_id)
     if not older:
         return states
-    term, params = inputs.among("member_id", older)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT member_id, to_tier, changed_on FROM ("
-            " SELECT member_id, to_tier, changed_on, ROW_NUMBER() OVER"
-            " (PARTITION BY member_id ORDER BY changed_on DESC, id DESC) AS latest"
-            f" FROM {TierChange._meta.db_table} WHERE {term} AND changed_on < %s"
-            ") AS path WHERE latest = 1",
-            [*params, inputs.day_param(before)],
-        )
-        for member_id, tier, changed_on in cursor.fetchall():
-            if isinstance(changed_on, str):
-                changed_on = dt.date.fromisoformat(changed_on)
-            states[member_id] = (tier, changed_on.toordinal())
+    for member_id, (tier, on) in last_steps(before, members=older, strictly_before=True).items():
+        states[member_id] = (tier, on.toordinal())
     return states
 
 

@@ -17,6 +17,7 @@ import orjson
 from django.db import connection
 
 from shequn.communities.models import Community
+from shequn.interactions.importers.writers import bulk_insert
 from shequn.tiers import inputs
 from shequn.tiers.engine import MemberResult
 from shequn.tiers.inputs import ordinal_sql
@@ -259,27 +260,6 @@ def store_results(
             group,
             None if week is None else dt.date.fromordinal(week * 7 + 1),
         )
-    insert_rows(MemberTier._meta.db_table, TIER_COLUMNS, tier_rows)
-    insert_rows(TierChange._meta.db_table, CHANGE_COLUMNS, change_rows)
+    bulk_insert(MemberTier._meta.db_table, TIER_COLUMNS, tier_rows)
+    bulk_insert(TierChange._meta.db_table, CHANGE_COLUMNS, change_rows)
     return len(set(rewrite_tiers) | {m for group in rewrite_paths.values() for m in group})
-
-
-def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Bulk insert: one ``executemany`` on SQLite, ``COPY`` on PostgreSQL (JSON goes as text
-    either way)."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with (
-            connection.connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join("%s" for _ in columns)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows
-        )

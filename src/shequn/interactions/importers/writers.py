@@ -108,3 +108,26 @@ def event_writer() -> SQLiteEventWriter | PostgresEventWriter:
     raise NotImplementedError(
         f"shequn imports support SQLite and PostgreSQL, not {connection.vendor}"
     )
+
+
+def bulk_insert(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows as they are: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite. The
+    rows must already hold what the database stores (JSON as text; on SQLite, times as the naive
+    UTC text Django writes), so nothing is adapted twice — the tier and points writers'
+    hot path."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with (
+            connection.connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
+        return
+    marks = ", ".join("%s" for _ in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
