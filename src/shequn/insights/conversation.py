@@ -51,8 +51,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import Max
 
-from shequn.communities.models import Channel, Community
+from shequn.communities.models import Community
 from shequn.insights.dynamics import STAFF, local_bounds
+from shequn.insights.network import channels_with_replies
 from shequn.insights.sql import db_moment, seconds_between
 from shequn.interactions.models import MESSAGE_KINDS, EventKind, InteractionEvent
 from shequn.members.models import Member
@@ -121,25 +122,13 @@ def thread_roots_cte(where: str, params: Sequence[Any]) -> tuple[str, list[Any]]
     return sql, list(params)
 
 
-def _reply_channels(community: Community) -> list[int]:
-    """The community's channels with at least one reply event: where answers can be seen."""
-    events, channels = InteractionEvent._meta.db_table, Channel._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.id FROM {channels} AS c WHERE c.community_id = %s AND EXISTS ("
-            f" SELECT 1 FROM {events} AS r WHERE r.channel_id = c.id AND r.kind = %s)",
-            [community.pk, EventKind.REPLY.value],
-        )
-        return [channel for (channel,) in cursor.fetchall()]
-
-
 def unanswered(
     community: Community, start: dt.date, end: dt.date, *, hours: int = ANSWER_HOURS
 ) -> Measure:
     """Share of the period's questions (or, without any, thread openers) that nobody else
     answered within ``hours``; None where no channel carries reply data or nothing opened."""
     detail: dict[str, Any] = {"counted": None, "openers": 0, "unanswered": 0, "pending": 0}
-    channels = _reply_channels(community)
+    channels = sorted(channels_with_replies(community))
     detail["channels"] = len(channels)
     latest = InteractionEvent.objects.filter(community=community).aggregate(at=Max("occurred_at"))
     if not channels or latest["at"] is None:

@@ -17,7 +17,14 @@ from django.db import connection
 from shequn.communities.models import Community
 from shequn.insights.conversation import db_bounds, thread_roots_cte
 from shequn.insights.dynamics import STAFF, Dynamics, active_members, group_dynamics, local_bounds
-from shequn.insights.network import NetworkSummary, Ties, analyse, interaction_ties, member_graph
+from shequn.insights.network import (
+    NetworkSummary,
+    Ties,
+    analyse,
+    channels_with_replies,
+    interaction_ties,
+    member_graph,
+)
 from shequn.insights.shirky import COOPERATION_PEOPLE, Ladder, shirky_ladder
 from shequn.interactions.models import MESSAGE_KINDS, EventKind, InteractionEvent
 from shequn.members.models import Member, Role
@@ -94,10 +101,6 @@ def _helpers(community: Community, start: dt.date, end: dt.date, active: set[int
             [community.pk, EventKind.REPLY.value, *db_bounds(community, start, end)],
         )
         return {member for (member,) in cursor.fetchall()} & active
-
-
-def _has_reply_data(community: Community) -> bool:
-    return InteractionEvent.objects.filter(community=community, kind=EventKind.REPLY).exists()
 
 
 def _thread_people(community: Community, start: dt.date, end: dt.date, active: set[int]) -> int:
@@ -192,7 +195,7 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
         dynamics=group_dynamics(community, end, days=days, ties=ties),
         ladder=shirky_ladder(community, end, days=days),
         helpers=len(_helpers(community, start, end, active)),
-        has_reply_data=_has_reply_data(community),
+        has_reply_data=bool(channels_with_replies(community)),
         thread_people=_thread_people(community, start, end, active),
         partners=_partners(ties, active),
         monthly_active=_monthly_active(community, end),

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import igraph as ig
 from django.db import connection
 
-from shequn.communities.models import Community
+from shequn.communities.models import Channel, Community
 from shequn.insights.sql import db_moment, seconds_between
 from shequn.interactions.models import EventKind, InteractionEvent
 
@@ -86,15 +86,40 @@ def interaction_ties(
     return dict(ties)
 
 
+def channels_with_replies(community: Community) -> set[int]:
+    """The community's channels with at least one reply event (one index probe per channel):
+    where answers can be seen; the others get ties from temporal adjacency."""
+    events, channels = InteractionEvent._meta.db_table, Channel._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id FROM {channels} AS c WHERE c.community_id = %s AND EXISTS ("
+            f" SELECT 1 FROM {events} AS r WHERE r.channel_id = c.id AND r.kind = %s)",
+            [community.pk, EventKind.REPLY.value],
+        )
+        return {channel for (channel,) in cursor.fetchall()}
+
+
 def adjacency_ties(
     community: Community, *, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> Ties:
     """Ties inferred from who speaks right after whom, in the community's channels that have
     no reply events at all; one window-function pass in the database."""
     events = InteractionEvent._meta.db_table
-    message, reply = EventKind.MESSAGE.value, EventKind.REPLY.value
-    where = ["e.community_id = %s", "e.kind = %s", "e.member_id IS NOT NULL"]
-    params: list[object] = [community.pk, message]
+    replying = channels_with_replies(community)
+    silent = [
+        pk
+        for pk in Channel.objects.filter(community=community).values_list("pk", flat=True)
+        if pk not in replying
+    ]
+    if not silent:
+        return {}
+    where = [
+        "e.community_id = %s",
+        "e.kind = %s",
+        "e.member_id IS NOT NULL",
+        f"e.channel_id IN ({', '.join(['%s'] * len(silent))})",
+    ]
+    params: list[object] = [community.pk, EventKind.MESSAGE.value, *silent]
     if since is not None:
         where.append("e.occurred_at >= %s")
         params.append(db_moment(since))
@@ -109,14 +134,12 @@ def adjacency_ties(
         " LAG(e.member_id) OVER turn AS previous_member,"
         " LAG(e.occurred_at) OVER turn AS previous_at"
         f" FROM {events} AS e WHERE {' AND '.join(where)}"
-        f" AND NOT EXISTS (SELECT 1 FROM {events} AS r"
-        " WHERE r.channel_id = e.channel_id AND r.kind = %s)"
         " WINDOW turn AS (PARTITION BY e.channel_id ORDER BY e.occurred_at, e.id)"
         ") AS turns WHERE previous_member IS NOT NULL AND previous_member <> member_id"
         ") AS answers WHERE gap >= 0 AND gap < %s GROUP BY member_id, previous_member"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ADJACENCY_SECONDS, *params, reply, ADJACENCY_SECONDS])
+        cursor.execute(sql, [ADJACENCY_SECONDS, *params, ADJACENCY_SECONDS])
         return {(a, b): float(weight) for a, b, weight in cursor.fetchall()}
 
 

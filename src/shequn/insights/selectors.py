@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from shequn.communities.models import Community
 from shequn.insights.models import DiagnosisReport
-from shequn.interactions.models import InteractionEvent
+from shequn.interactions.selectors import latest_event_day
 
 HISTORY_LIMIT = 24
 
@@ -24,7 +24,7 @@ def reports(community: Community) -> QuerySet[DiagnosisReport]:
 def default_end(community: Community) -> dt.date:
     """The day after the community's last event (imported data ends in the past), else
     tomorrow in the community's time zone: the period then includes today."""
-    last = InteractionEvent.objects.filter(community=community).aggregate(last=Max("day"))["last"]
+    last = latest_event_day(community)
     if last is not None:
         return last + dt.timedelta(days=1)
     return timezone.now().astimezone(community.zoneinfo).date() + dt.timedelta(days=1)
