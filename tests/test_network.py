@@ -152,7 +152,7 @@ def test_a_period_is_cut_at_the_communitys_local_midnight(tmp_path):
     before) belongs to February, not to January."""
     import datetime as dt
 
-    from shequn.insights.dynamics import local_bounds
+    from shequn.insights.periods import local_bounds
 
     community = do_create_community(slug="sh", name="SH", time_zone="Asia/Shanghai")
     evening = int(dt.datetime(2024, 1, 31, 12, tzinfo=dt.UTC).timestamp())  # 20:00 local

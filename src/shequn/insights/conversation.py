@@ -52,8 +52,8 @@ from django.db import connection
 from django.db.models import Max
 
 from shequn.communities.models import Community
-from shequn.insights.dynamics import STAFF, local_bounds
 from shequn.insights.network import channels_with_replies
+from shequn.insights.periods import STAFF, db_bounds, local_bounds
 from shequn.insights.sql import db_moment, seconds_between
 from shequn.interactions.models import MESSAGE_KINDS, EventKind, InteractionEvent
 from shequn.members.models import Member
@@ -78,12 +78,6 @@ class Measure:
 
     value: float | None
     detail: dict[str, Any] = field(default_factory=dict)
-
-
-def db_bounds(community: Community, start: dt.date, end: dt.date) -> tuple[Any, Any]:
-    """``local_bounds`` as raw-SQL parameters."""
-    since, until = local_bounds(community, start, end)
-    return db_moment(since), db_moment(until)
 
 
 def _own_thread(alias: str) -> str:

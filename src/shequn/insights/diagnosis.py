@@ -16,9 +16,10 @@ from shequn.communities.models import Community
 from shequn.insights import audit
 from shequn.insights.checks import Check
 from shequn.insights.drawing import network_drawing
-from shequn.insights.dynamics import PERIOD_DAYS, Dynamics
+from shequn.insights.dynamics import Dynamics
 from shequn.insights.facts import Facts, gather_facts
 from shequn.insights.linton import linton_check
+from shequn.insights.periods import PERIOD_DAYS
 
 FORMAT_VERSION = 1
 CENTRES_SHOWN = 10

@@ -33,15 +33,14 @@ from typing import Any
 from django.db import connection
 
 from shequn.communities.models import Community
+from shequn.insights.conversation import noise, unanswered
 from shequn.insights.network import Ties, interaction_ties, member_graph
+from shequn.insights.periods import PERIOD_DAYS, active_members, local_bounds
 from shequn.interactions.models import MemberDailyRollup
 from shequn.interactions.rollups import ACTIVE_DAY
-from shequn.members.models import Member, Role
 from shequn.tiers.inputs import among, day_param
 from shequn.tiers.selectors import tiers_on
 
-PERIOD_DAYS = 30
-STAFF = (Role.FOUNDER.value, Role.OPERATOR.value)
 NO_DATA = "no_data"
 MEASURED = "measured"
 
@@ -86,28 +85,6 @@ def _component(code: str, value: float | None, score: float | None, **detail: An
     if value is None or score is None:
         return Component(code, None, None, NO_DATA, detail)
     return Component(code, round(value, 4), _clamp(score), MEASURED, detail)
-
-
-def local_bounds(community: Community, start: dt.date, end: dt.date) -> tuple[Any, Any]:
-    """The period's first and end days as the community's local midnights."""
-    zone = community.zoneinfo
-    return dt.datetime.combine(start, dt.time(), zone), dt.datetime.combine(end, dt.time(), zone)
-
-
-def active_members(community: Community, start: dt.date, end: dt.date) -> dict[int, int]:
-    """Members active in ``[start, end)`` with their contributions (messages and activities
-    attended; a member who only reacted is active with none)."""
-    rollups, members = MemberDailyRollup._meta.db_table, Member._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT r.member_id, SUM(r.messages + r.attended) FROM {rollups} AS r"
-            f" JOIN {members} AS m ON m.id = r.member_id"
-            " WHERE r.community_id = %s AND r.day >= %s AND r.day < %s"
-            f" AND ({ACTIVE_DAY}) AND NOT m.is_bot AND m.role NOT IN (%s, %s)"
-            " GROUP BY r.member_id",
-            [community.pk, day_param(start), day_param(end), *STAFF],
-        )
-        return {member: int(total) for member, total in cursor.fetchall()}
 
 
 def _first_active(member_ids: list[int]) -> dict[int, dt.date]:
@@ -243,7 +220,6 @@ def group_dynamics(
     ]  # fmt: skip
 
     # Dissipative force
-    from shequn.insights.conversation import noise, unanswered
 
     churn = lapsed / len(active_before) if lapsed is not None and active_before else None
     contributions = sorted(now.values(), reverse=True)

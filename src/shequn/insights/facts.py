@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from shequn.communities.models import Community
-from shequn.insights.conversation import db_bounds, thread_roots_cte
-from shequn.insights.dynamics import STAFF, Dynamics, active_members, group_dynamics, local_bounds
+from shequn.insights.conversation import thread_roots_cte
+from shequn.insights.dynamics import Dynamics, group_dynamics
 from shequn.insights.network import (
     NetworkSummary,
     Ties,
@@ -25,6 +25,7 @@ from shequn.insights.network import (
     interaction_ties,
     member_graph,
 )
+from shequn.insights.periods import STAFF, active_members, db_bounds, local_bounds
 from shequn.insights.shirky import COOPERATION_PEOPLE, Ladder, shirky_ladder
 from shequn.interactions.models import MESSAGE_KINDS, EventKind, InteractionEvent
 from shequn.members.models import Member, Role

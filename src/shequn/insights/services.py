@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from shequn.audit import services as audit
 from shequn.communities.models import Community
 from shequn.insights.diagnosis import diagnose
-from shequn.insights.dynamics import PERIOD_DAYS
 from shequn.insights.models import DiagnosisReport
+from shequn.insights.periods import PERIOD_DAYS
 
 MAX_DAYS = 3660
 FIRST_DAY = dt.date(1900, 1, 1)

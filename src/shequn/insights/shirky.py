@@ -23,8 +23,8 @@ from typing import Any
 from django.db import connection
 
 from shequn.communities.models import Community
-from shequn.insights.conversation import db_bounds, thread_roots_cte
-from shequn.insights.dynamics import STAFF, active_members, local_bounds
+from shequn.insights.conversation import thread_roots_cte
+from shequn.insights.periods import STAFF, active_members, db_bounds, local_bounds
 from shequn.interactions.models import MESSAGE_KINDS, InteractionEvent
 from shequn.members.models import Member
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shequn.insights.dynamics import PERIOD_DAYS
+from shequn.insights.periods import PERIOD_DAYS
 from shequn.insights.services import MAX_DAYS
 
 
