@@ -16,10 +16,17 @@ def star(centre: int, others: range) -> dict[tuple[int, int], float]:
 
 
 def test_one_person_at_the_centre_of_everything_is_not_multi_centre():
-    check = audit.multi_centre(facts(star(1, range(2, 11))))
+    check = audit.multi_centre(facts(star(1, range(2, 21))))
     assert check.status == NOT_MET and check.reason == "one_centre"
     assert check.evidence["top_share"] == 1.0
-    assert check.evidence["split_without_top"] == pytest.approx(1 - 1 / 9, abs=1e-3)
+    assert check.evidence["split_without_top"] == pytest.approx(1 - 1 / 19, abs=1e-3)
+
+
+def test_a_small_group_is_at_risk_unless_one_person_carries_it():
+    ring = both_ways([(n, n % 8 + 1) for n in range(1, 9)])
+    check = audit.multi_centre(facts(ring))
+    assert (check.status, check.reason) == (AT_RISK, "small_group")
+    assert audit.multi_centre(facts(star(1, range(2, 9)))).status == NOT_MET
 
 
 def four_centres() -> dict[tuple[int, int], float]:
@@ -49,7 +56,9 @@ def test_multi_centre_needs_a_network():
 
 
 def test_deep_links_and_altruism_grade_their_shares():
-    deep = audit.deep_links(facts(dynamics=dynamics(deep_links=(0.25, {"members": 40}))))
+    deep = audit.deep_links(
+        facts(dynamics=dynamics(deep_links=(0.25, {"members": 40, "deep": 10})))
+    )
     assert deep.status == MET and deep.evidence["deep_members"] == 10
     shallow = audit.deep_links(facts(dynamics=dynamics(deep_links=(0.15, {"members": 40}))))
     assert shallow.status == AT_RISK

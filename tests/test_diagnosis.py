@@ -10,6 +10,7 @@ import json
 import networkx as nx
 import pytest
 from click.testing import CliRunner
+from conftest import chatlab_header
 from django.utils import translation
 
 from shequn.accounts.services import do_create_token
@@ -265,3 +266,125 @@ def test_a_report_names_the_checks_that_changed_since_the_last_kept_period(karat
     assert 'data-change="multi_centre"' in html and 'data-change="charter"' not in html
     first = client_as(karate, "viewer", "v2").get(f"/c/karate/diagnosis/{quiet.pk}/")
     assert "Since the kept period" not in first.content.decode()
+
+
+def whatsapp_messages(people: list[str], rounds: int) -> list[dict]:
+    """A group without reply data: people take turns a minute apart, in bursts an hour
+    apart."""
+    messages, n = [], 0
+    for burst in range(rounds):
+        for turn, who in enumerate(people * 2):
+            at = START + dt.timedelta(hours=burst, minutes=turn)
+            messages.append(
+                {
+                    "platformMessageId": f"w{n}",
+                    "sender": who,
+                    "accountName": who.title(),
+                    "timestamp": int(at.timestamp()),
+                    "type": 0,
+                    "content": "ok",
+                }
+            )
+            n += 1
+    return messages
+
+
+def test_a_chat_without_reply_data_is_judged_on_what_it_shows(write_chatlab):
+    """WeChat and WhatsApp exports carry no replies: quick turns stand in for answers (ties)
+    and bursts of talk for threads (cooperation); help given cannot be seen, so it is no data
+    rather than absent."""
+    community = do_create_community(slug="wa", name="WhatsApp group")
+    header = {**chatlab_header(platform="whatsapp", group_id="wa")}
+    path = write_chatlab(whatsapp_messages(["ann", "bob", "cid", "dee"], 6), header=header)
+    do_import(community, path)
+
+    data = diagnose(community, END)
+
+    checks = {
+        check["code"]: check
+        for group in ("top_line", "iron_rules", "misconceptions", "linton")
+        for check in data[group]
+    }
+    rungs = {rung["code"]: rung for rung in data["ladder"]["rungs"]}
+    assert rungs["cooperation"]["reached"] and rungs["cooperation"]["detail"]["threads"] == 6
+    assert checks["shared_interest"]["status"] == "met"
+    assert (checks["altruism"]["status"], checks["altruism"]["reason"]) == (
+        "no_data",
+        "no_reply_data",
+    )
+    value = checks["creates_value"]
+    assert value["reason"] == "no_help_data" and value["evidence"]["help"] is None
+    assert value["status"] == "at_risk"  # cooperation seen; no activities
+    # Each speaker answers the one before: ann -> dee, bob -> ann, cid -> bob, dee -> cid.
+    assert (data["network"]["members"], data["network"]["ties"]) == (4, 4)
+    unanswered = next(
+        c
+        for c in data["dynamics"]["forces"]["dissipative"]["components"]
+        if c["code"] == "unanswered"
+    )
+    assert unanswered["status"] == "no_data"
+
+
+def test_meeting_at_the_same_activities_is_no_conversation(karate, make_account):
+    """Co-attendance ties people for the network's centres and sub-groups, but reciprocity,
+    deep links and frequent interaction count only conversation."""
+    from shequn.activities.services import (
+        do_check_in,
+        do_create_activity,
+        do_publish_activity,
+        do_register,
+    )
+    from shequn.members.models import Member
+
+    community = do_create_community(slug="meet", name="Meetups only")
+    people = [Member.objects.create(community=community, display_name=f"p{n}") for n in range(6)]
+    start = dt.datetime(2024, 1, 10, 11, tzinfo=dt.UTC)
+    activity = do_publish_activity(
+        do_create_activity(
+            community,
+            {
+                "title": "Meetup",
+                "mode": "offline",
+                "content_type": "social",
+                "place": "Hall",
+                "capacity": 10,
+                "starts_at": start,
+                "ends_at": start + dt.timedelta(hours=2),
+            },
+        )
+    )
+    for person in people:
+        registration = do_register(activity, person, override=True)
+        do_check_in(activity, registration.code, at=start, recompute=False)
+
+    data = diagnose(community, END)
+
+    assert data["network"]["members"] == 6  # they are tied by the meetup
+    assert data["network"]["reciprocity"] == 0.0  # but nobody answered anybody
+    cohesion = {c["code"]: c for c in data["dynamics"]["forces"]["cohesion"]["components"]}
+    assert cohesion["deep_links"]["value"] == 0.0
+    linton = {check["code"]: check for check in data["linton"]}
+    assert linton["frequent_interaction"]["evidence"]["connected"] == 0
+
+
+def test_names_from_imported_data_are_escaped_in_the_report(write_chatlab):
+    community = do_create_community(slug="xss", name="<img src=x onerror=alert(1)>")
+    people = ["<script>alert(1)</script>", "bob", "cid"]
+    messages = []
+    for n, who in enumerate(people * 3):
+        messages.append(
+            {
+                "platformMessageId": f"x{n}",
+                "sender": f"s{n % 3}",
+                "accountName": who,
+                "timestamp": int((START + dt.timedelta(minutes=n)).timestamp()),
+                "type": 25 if n else 0,
+                "content": "hi",
+                **({"replyToMessageId": f"x{n - 1}"} if n else {}),
+            }
+        )
+    do_import(community, write_chatlab(messages))
+    html = render_report_html(diagnose(community, END), [])
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img src=x" not in html

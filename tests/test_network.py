@@ -175,3 +175,19 @@ def test_a_period_is_cut_at_the_communitys_local_midnight(tmp_path):
 
     assert {(names[a], names[b]) for a, b in january} == {("Bob", "Ann")}
     assert {(names[a], names[b]) for a, b in february} == {("Cid", "Ann")}
+
+
+def test_only_people_cut_off_by_the_top_leaving_count_as_falling_apart():
+    """Two separate groups: without the bigger one's hub its five members are scattered, but
+    the other group was apart all along and does not count."""
+    ties = {}
+    for centre, others in ((1, range(10, 15)), (2, range(20, 24))):
+        for other in others:
+            ties[(centre, other)] = ties[(other, centre)] = 1.0
+    summary = analyse(member_graph(ties))
+    assert summary.centres[0] == 1
+    # 5 scattered people, 4 of them cut off from the largest remaining piece, of 10 left.
+    assert summary.fragmentation[1] == 0.4
+    # Without the two hubs and member 10: the bigger group's four others are scattered, three
+    # cut off, of eight left; the smaller group's members were never in the main part.
+    assert summary.fragmentation[3] == 0.375

@@ -74,14 +74,7 @@ def report(
     language = language or cli_language()
     if as_json:
         with translation.override(language):
-            described = {
-                **data,
-                **{
-                    group: [texts.describe(check) for check in data[group]]
-                    for group in ("top_line", "iron_rules", "misconceptions", "linton")
-                },
-                "history": past,
-            }
+            described = {**texts.describe_report(data), "history": past}
         text = json.dumps(described, ensure_ascii=False, indent=2)
         if output is None:
             click.echo(text)

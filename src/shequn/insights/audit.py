@@ -6,7 +6,8 @@ on the period's facts (DESIGN.md "Audit"). Thresholds, with the reason for each:
    ``HUBS_MET`` people are hubs (a hub carries ``HUB_SHARE`` of it or more — one exchange in
    twenty passes through them — and twice an average member's share). Both one centre and
    none at all (the seed: decentralisation is a fantasy) fail; losing the top person must not
-   split off ``SPLIT_MAX`` of the rest.
+   split off ``SPLIT_MAX`` of the rest. A network of fewer than ``SMALL_GROUP`` people cannot
+   meet all three at once: it is at risk (not met if one person carries over half).
 2. deep links (深度链接) between ordinary members: the deep-link share of the group dynamics
    (members with two or more reciprocated ties to members who are not staff), ``DEEP_MET``.
 3. altruism (利他): ``HELP_MET`` of the active members answered someone else.
@@ -45,6 +46,7 @@ from shequn.insights.facts import Facts
 
 CENTRE_MAX = 0.30
 CENTRE_FAIL = 0.50
+SMALL_GROUP = 14  # below it 3 hubs (each twice an average share) cannot all stay under 30 %
 HUB_SHARE = 0.05
 HUBS_MET = 3
 SPLIT_MAX = 0.30
@@ -88,6 +90,11 @@ def multi_centre(facts: Facts) -> Check:
     }
     if network.members < 3:
         return Check("multi_centre", NO_DATA, evidence, "no_network")
+    if network.members < SMALL_GROUP:
+        # Too few people for several centres with followings: only one person carrying
+        # most of it fails.
+        status = NOT_MET if network.top_share > CENTRE_FAIL else AT_RISK
+        return Check("multi_centre", status, evidence, "small_group")
     if network.top_share > CENTRE_FAIL or len(found) < 2:
         status = NOT_MET
     elif network.top_share > CENTRE_MAX or len(found) < HUBS_MET or (split or 0) > SPLIT_MAX:
@@ -100,11 +107,10 @@ def multi_centre(facts: Facts) -> Check:
 
 def deep_links(facts: Facts) -> Check:
     deep = component(facts.dynamics, "cohesion", "deep_links")
-    members = deep.detail.get("members", 0)
     evidence = {
         "deep_share": deep.value,
-        "deep_members": round((deep.value or 0) * members),
-        "active": members,
+        "deep_members": deep.detail.get("deep", 0),
+        "active": deep.detail.get("members", 0),
     }
     if deep.value is None:
         return Check("deep_links", NO_DATA, evidence, "no_active")
@@ -251,16 +257,18 @@ def misconceptions(facts: Facts) -> list[Check]:
 
 
 def creates_value(facts: Facts) -> Check:
+    """Value shows as help given, cooperation and activities attended; a signal that cannot be
+    seen (no reply data for help) is left out rather than counted as absent."""
     active = len(facts.active)
     help_share = share(facts.helpers, active)
     signals = {
-        "help": help_share is not None and help_share >= HELP_MET,
+        "help": None if not facts.has_reply_data else (help_share or 0) >= HELP_MET,
         "cooperation": _rung(facts, "cooperation"),
         "activities": _rung(facts, "collective_action") or facts.ritual_attendees > 0,
     }
     evidence = {
         **signals,
-        "help_share": help_share,
+        "help_share": help_share if facts.has_reply_data else None,
         "cooperative_threads": next(
             r for r in facts.ladder.rungs if r.code == "cooperation"
         ).detail.get("threads", 0),
@@ -270,9 +278,10 @@ def creates_value(facts: Facts) -> Check:
     }
     if not active:
         return Check("creates_value", NO_DATA, evidence, "no_active")
-    found = sum(signals.values())
-    status = MET if found >= 2 else AT_RISK if found == 1 else NOT_MET
-    return Check("creates_value", status, evidence)
+    measured = [found for found in signals.values() if found is not None]
+    found = sum(measured)
+    status = MET if found >= min(2, len(measured)) else AT_RISK if found else NOT_MET
+    return Check("creates_value", status, evidence, "" if facts.has_reply_data else "no_help_data")
 
 
 def runs_sustainably(facts: Facts, multi: Check) -> Check:

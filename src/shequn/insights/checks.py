@@ -14,6 +14,8 @@ AT_RISK = "at_risk"
 NOT_MET = "not_met"
 NO_DATA = "no_data"
 STATUSES = (MET, AT_RISK, NOT_MET, NO_DATA)
+# Where a diagnosis keeps its checks.
+CHECK_GROUPS = ("top_line", "iron_rules", "misconceptions", "linton")
 
 
 @dataclass

@@ -13,7 +13,9 @@ a lookup on the unique index ``(channel, source_id)``) until it reaches
   parent's id, so that the replies to it still share a thread;
 
 and gives up after ``MAX_DEPTH`` steps (real chains are a few replies deep; the bound also ends
-malformed cycles), keying such an event by the last parent reached.
+malformed cycles), keying such an event by the last parent reached. Channels without any reply
+(WeChat and WhatsApp exports) have no chains to follow: there a conversation is a burst of
+messages each within ``BURST_SECONDS`` of the one before.
 
 **Unanswered** (``unanswered``): the period's thread openers — messages by members who are
 neither bots nor founders/operators that reply to nothing and are not posted inside another
@@ -44,7 +46,7 @@ once however many of these it is:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +54,7 @@ from django.db import connection
 from django.db.models import Max
 
 from shequn.communities.models import Community
-from shequn.insights.network import channels_with_replies
+from shequn.insights.network import ADJACENCY_SECONDS, channels_with_replies
 from shequn.insights.periods import STAFF, db_bounds, local_bounds
 from shequn.insights.sql import db_moment, seconds_between
 from shequn.interactions.models import MESSAGE_KINDS, EventKind, InteractionEvent
@@ -61,6 +63,8 @@ from shequn.tiers.inputs import among
 
 # Thread roots: how many parent steps a chain is followed before it is keyed where it stands.
 MAX_DEPTH = 50
+# Conversations in channels without replies: a gap longer than this starts a new one.
+BURST_SECONDS = ADJACENCY_SECONDS
 # Unanswered: an answer within this many hours counts.
 ANSWER_HOURS = 48
 QUESTION_TYPE = "question"
@@ -88,19 +92,43 @@ def _own_thread(alias: str) -> str:
     )
 
 
-def thread_roots_cte(where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+def thread_roots_cte(
+    where: str, params: Sequence[Any], *, silent: Collection[int] = ()
+) -> tuple[str, list[Any]]:
     """CTE definitions (to follow ``WITH RECURSIVE``) that end in ``thread_roots(event_id,
     channel_id, member_id, occurred_at, thread)``: one row per event matched by ``where`` (SQL
     over the events table as ``e``), ``thread`` its resolved thread key, unique per channel.
 
-    A thread key is the source id of the thread's root, or the thread the platform named.
+    A thread key is the source id of the thread's root, or the thread the platform named. In
+    the ``silent`` channels (no reply data at all: WeChat, WhatsApp) a conversation is a burst
+    of messages, each within ``BURST_SECONDS`` of the one before (the window that also turns
+    quick answers into ties); its key is ``burst:<n>``.
     """
     events = InteractionEvent._meta.db_table
+    chain_where, chain_params = where, list(params)
+    bursts_sql, bursts_params = "", []
+    if silent:
+        marks = ", ".join(["%s"] * len(silent))
+        chain_where = f"({where}) AND e.channel_id NOT IN ({marks})"
+        chain_params = [*params, *silent]
+        gap = seconds_between("occurred_at", "previous_at")
+        bursts_sql = (
+            " conversation_bursts(event_id, channel_id, member_id, occurred_at, thread) AS ("
+            " SELECT id, channel_id, member_id, occurred_at, 'burst:' || CAST(SUM(opens) OVER"
+            " (PARTITION BY channel_id ORDER BY occurred_at, id) AS TEXT) FROM ("
+            " SELECT id, channel_id, member_id, occurred_at, CASE WHEN previous_at IS NULL"
+            f" OR {gap} > {BURST_SECONDS} THEN 1 ELSE 0 END AS opens FROM ("
+            " SELECT e.id, e.channel_id, e.member_id, e.occurred_at, LAG(e.occurred_at) OVER"
+            " (PARTITION BY e.channel_id ORDER BY e.occurred_at, e.id) AS previous_at"
+            f" FROM {events} AS e WHERE ({where}) AND e.channel_id IN ({marks})"
+            ") AS turns) AS marked),"
+        )
+        bursts_params = [*params, *silent]
     sql = (
         "conversation_chain(event_id, channel_id, member_id, occurred_at, parent, thread, depth)"
         " AS (SELECT e.id, e.channel_id, e.member_id, e.occurred_at,"
         f" CAST(e.parent_source_id AS TEXT), CAST({_own_thread('e')} AS TEXT), 0"
-        f" FROM {events} AS e WHERE {where}"
+        f" FROM {events} AS e WHERE {chain_where}"
         " UNION ALL"
         " SELECT c.event_id, c.channel_id, c.member_id, c.occurred_at,"
         " CAST(p.parent_source_id AS TEXT),"
@@ -109,20 +137,32 @@ def thread_roots_cte(where: str, params: Sequence[Any]) -> tuple[str, list[Any]]
         f" FROM conversation_chain AS c LEFT JOIN {events} AS p"
         " ON p.channel_id = c.channel_id AND p.source_id = c.parent"
         f" WHERE c.thread IS NULL AND c.depth < {MAX_DEPTH}),"
+        f"{bursts_sql}"
         " thread_roots(event_id, channel_id, member_id, occurred_at, thread) AS ("
         " SELECT event_id, channel_id, member_id, occurred_at, COALESCE(thread, parent)"
-        f" FROM conversation_chain WHERE thread IS NOT NULL OR depth = {MAX_DEPTH})"
+        f" FROM conversation_chain WHERE thread IS NOT NULL OR depth = {MAX_DEPTH}"
+        + (
+            " UNION ALL SELECT event_id, channel_id, member_id, occurred_at, thread"
+            " FROM conversation_bursts)"
+            if silent
+            else ")"
+        )
     )
-    return sql, list(params)
+    return sql, [*chain_params, *bursts_params]
 
 
 def unanswered(
-    community: Community, start: dt.date, end: dt.date, *, hours: int = ANSWER_HOURS
+    community: Community,
+    start: dt.date,
+    end: dt.date,
+    *,
+    hours: int = ANSWER_HOURS,
+    replying: set[int] | None = None,
 ) -> Measure:
     """Share of the period's questions (or, without any, thread openers) that nobody else
     answered within ``hours``; None where no channel carries reply data or nothing opened."""
     detail: dict[str, Any] = {"counted": None, "openers": 0, "unanswered": 0, "pending": 0}
-    channels = sorted(channels_with_replies(community))
+    channels = sorted(channels_with_replies(community) if replying is None else replying)
     detail["channels"] = len(channels)
     latest = InteractionEvent.objects.filter(community=community).aggregate(at=Max("occurred_at"))
     if not channels or latest["at"] is None:

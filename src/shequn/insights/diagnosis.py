@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from shequn.communities.models import Community
 from shequn.insights import audit
-from shequn.insights.checks import Check
+from shequn.insights.checks import CHECK_GROUPS, Check
 from shequn.insights.drawing import network_drawing
 from shequn.insights.dynamics import Dynamics
 from shequn.insights.facts import Facts, gather_facts
@@ -115,9 +115,6 @@ def diagnose(community: Community, end: dt.date, *, days: int = PERIOD_DAYS) -> 
         "network": _network(facts, hubs),
         "drawing": drawing,
     }
-
-
-CHECK_GROUPS = ("top_line", "iron_rules", "misconceptions", "linton")
 
 
 def status_changes(data: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:

@@ -34,7 +34,12 @@ from django.db import connection
 
 from shequn.communities.models import Community
 from shequn.insights.conversation import noise, unanswered
-from shequn.insights.network import Ties, interaction_ties, member_graph
+from shequn.insights.network import (
+    Ties,
+    channels_with_replies,
+    conversation_ties,
+    member_graph,
+)
 from shequn.insights.periods import PERIOD_DAYS, active_members, local_bounds
 from shequn.interactions.models import MemberDailyRollup
 from shequn.interactions.rollups import ACTIVE_DAY
@@ -139,13 +144,13 @@ def _activities_held(community: Community, start: dt.date, end: dt.date) -> tupl
     return len(held), (sum(rates) / len(rates) if rates else 0.0)
 
 
-def _deep_links(ties: dict[tuple[int, int], float], active: set[int]) -> float:
-    """Share of active members with at least two reciprocated ties to ordinary members."""
+def _deep_links(ties: dict[tuple[int, int], float], active: set[int]) -> int:
+    """Active members with at least two reciprocated ties to ordinary members."""
     reciprocated: dict[int, set[int]] = {}
     for a, b in ties:
         if (b, a) in ties and a in active and b in active:
             reciprocated.setdefault(a, set()).add(b)
-    return sum(1 for partners in reciprocated.values() if len(partners) >= 2) / len(active)
+    return sum(1 for partners in reciprocated.values() if len(partners) >= 2)
 
 
 def group_dynamics(
@@ -155,18 +160,23 @@ def group_dynamics(
     days: int = PERIOD_DAYS,
     with_previous: bool = True,
     ties: Ties | None = None,
+    replying: set[int] | None = None,
 ) -> Dynamics:
     """The three forces over the ``days`` before ``end`` (exclusive), and the period before.
-    ``ties``: the period's interaction ties when the caller has read them already."""
+    ``ties``: the period's conversation ties and ``replying`` the channels with replies, when
+    the caller has read them already. Co-attendance is no conversation: reciprocity and deep
+    links come from conversation ties only."""
     start = end - dt.timedelta(days=days)
     before = start - dt.timedelta(days=days)
     now = active_members(community, start, end)
     prev = active_members(community, before, start)
     active, active_before = set(now), set(prev)
     tiers = tiers_on(community, end - dt.timedelta(days=1))
+    if replying is None:
+        replying = channels_with_replies(community)
     if ties is None:
         since, until = local_bounds(community, start, end)
-        ties = interaction_ties(community, since=since, until=until)
+        ties = conversation_ties(community, since=since, until=until, replying=replying)
     ties = {
         pair: weight for pair, weight in ties.items() if pair[0] in active and pair[1] in active
     }
@@ -176,7 +186,8 @@ def group_dynamics(
     reciprocity = (
         member_graph(ties).reciprocity(ignore_loops=True, mode="default") if ties else None
     )
-    deep = _deep_links(ties, active) if active else None
+    deep_members = _deep_links(ties, active)
+    deep = deep_members / len(active) if active else None
     attendees, returning = _attended(community, start, end)
     repeat = len(returning) / len(attendees) if attendees else None
     cohesion = [
@@ -185,7 +196,7 @@ def group_dynamics(
         _component("reciprocity", reciprocity, None if reciprocity is None else 100 * reciprocity,
                    ties=len(ties)),
         _component("deep_links", deep, None if deep is None else 100 * deep / 0.4,
-                   members=len(active)),
+                   members=len(active), deep=deep_members),
         _component("repeat_attendance", repeat, None if repeat is None else 100 * repeat,
                    attendees=len(attendees), returning=len(returning)),
     ]  # fmt: skip
@@ -233,7 +244,7 @@ def group_dynamics(
             break
         running += count
         bus_factor += 1
-    silence = unanswered(community, start, end)
+    silence = unanswered(community, start, end, replying=replying)
     chatter = noise(community, start, end)
     dissipative = [
         _component("churn", churn, None if churn is None else 100 * churn,
@@ -257,7 +268,9 @@ def group_dynamics(
         )
     }
     previous = (
-        group_dynamics(community, start, days=days, with_previous=False) if with_previous else None
+        group_dynamics(community, start, days=days, with_previous=False, replying=replying)
+        if with_previous
+        else None
     )
     return Dynamics(start, end, len(active), forces, previous)
 

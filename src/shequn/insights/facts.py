@@ -15,20 +15,23 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from shequn.communities.models import Community
-from shequn.insights.conversation import thread_roots_cte
 from shequn.insights.dynamics import Dynamics, group_dynamics
 from shequn.insights.network import (
     NetworkSummary,
     Ties,
     analyse,
+    attendance_ties,
     channels_with_replies,
-    interaction_ties,
+    conversation_ties,
     member_graph,
+    merge_ties,
 )
 from shequn.insights.periods import STAFF, active_members, db_bounds, local_bounds
-from shequn.insights.shirky import COOPERATION_PEOPLE, Ladder, shirky_ladder
-from shequn.interactions.models import MESSAGE_KINDS, EventKind, InteractionEvent
+from shequn.insights.shirky import Ladder, shirky_ladder
+from shequn.interactions.models import EventKind, InteractionEvent, MemberDailyRollup
+from shequn.interactions.rollups import ACTIVE_DAY
 from shequn.members.models import Member, Role
+from shequn.tiers.inputs import day_param, ordinal_sql
 
 # Rituals count as the community's culture in practice when attended in this many days.
 RITUAL_DAYS = 90
@@ -92,39 +95,20 @@ def _scalar(sql: str, params: list[object]) -> int:
     return int(row[0] or 0) if row else 0
 
 
-def _helpers(community: Community, start: dt.date, end: dt.date, active: set[int]) -> set[int]:
+def _helpers(
+    community: Community, start: dt.date, end: dt.date, active: set[int], bots: set[int]
+) -> set[int]:
+    """Active members who replied to someone else (not to themselves, not to a bot): the
+    seed's altruism in what members do."""
     events = InteractionEvent._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT member_id FROM {events} WHERE community_id = %s AND kind = %s"
-            " AND occurred_at >= %s AND occurred_at < %s AND target_member_id IS NOT NULL"
-            " AND target_member_id <> member_id",
+            f"SELECT DISTINCT member_id, target_member_id FROM {events}"
+            " WHERE community_id = %s AND kind = %s AND occurred_at >= %s AND occurred_at < %s"
+            " AND target_member_id IS NOT NULL AND target_member_id <> member_id",
             [community.pk, EventKind.REPLY.value, *db_bounds(community, start, end)],
         )
-        return {member for (member,) in cursor.fetchall()} & active
-
-
-def _thread_people(community: Community, start: dt.date, end: dt.date, active: set[int]) -> int:
-    """Active members who took part in a thread (reply chains followed to their root) where
-    three or more people spoke."""
-    members = Member._meta.db_table
-    scope = (
-        "e.community_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s"
-        " AND e.kind IN (%s, %s) AND e.member_id IN (SELECT id FROM "
-        f"{members} WHERE community_id = %s AND NOT is_bot AND role NOT IN (%s, %s))"
-    )
-    params = [community.pk, *db_bounds(community, start, end), *MESSAGE_KINDS, community.pk]
-    roots, roots_params = thread_roots_cte(scope, [*params, *STAFF])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH RECURSIVE {roots}, shared AS (SELECT channel_id, thread FROM thread_roots"
-            " GROUP BY channel_id, thread HAVING COUNT(DISTINCT member_id) >= %s)"
-            " SELECT DISTINCT r.member_id FROM thread_roots AS r JOIN shared AS s"
-            " ON s.channel_id = r.channel_id AND s.thread = r.thread",
-            [*roots_params, COOPERATION_PEOPLE],
-        )
-        people = {member for (member,) in cursor.fetchall()}
-    return len(people & active)
+        return {member for member, target in cursor.fetchall() if target not in bots} & active
 
 
 def _partners(ties: Ties, active: set[int]) -> dict[int, int]:
@@ -161,24 +145,50 @@ def _rituals(community: Community, end: dt.date, active: set[int]) -> tuple[int,
 
 
 def _monthly_active(community: Community, end: dt.date) -> list[int]:
-    counts = []
-    for back in range(TREND_MONTHS, 0, -1):
-        until = end - dt.timedelta(days=TREND_DAYS * (back - 1))
-        counts.append(len(active_members(community, until - dt.timedelta(days=TREND_DAYS), until)))
-    return counts
+    """Active members in each of the ``TREND_MONTHS`` 30-day periods before ``end``, oldest
+    first: one grouped pass over the daily rollups."""
+    rollups, members = MemberDailyRollup._meta.db_table, Member._meta.db_table
+    first = end - dt.timedelta(days=TREND_DAYS * TREND_MONTHS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (%s - 1 - {ordinal_sql('r.day')}) / %s AS back,"
+            " COUNT(DISTINCT r.member_id) FROM "
+            f"{rollups} AS r JOIN {members} AS m ON m.id = r.member_id"
+            " WHERE r.community_id = %s AND r.day >= %s AND r.day < %s"
+            f" AND ({ACTIVE_DAY}) AND NOT m.is_bot AND m.role NOT IN (%s, %s) GROUP BY back",
+            [
+                end.toordinal(),
+                TREND_DAYS,
+                community.pk,
+                day_param(first),
+                day_param(end),
+                *STAFF,
+            ],
+        )
+        counts = {int(back): int(count) for back, count in cursor.fetchall()}
+    return [counts.get(back, 0) for back in range(TREND_MONTHS - 1, -1, -1)]
 
 
 def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts:
+    """Read everything a diagnosis of the ``days`` before ``end`` looks at, each query once:
+    the checks are then pure functions of these facts."""
     start = end - dt.timedelta(days=days)
     names, staff, bots, founders, operators = _members(community)
     active = set(active_members(community, start, end))
     since, until = local_bounds(community, start, end)
-    ties = {
-        pair: weight
-        for pair, weight in interaction_ties(community, since=since, until=until).items()
-        if pair[0] not in bots and pair[1] not in bots
-    }
+    replying = channels_with_replies(community)
+
+    def human(ties: Ties) -> Ties:
+        return {pair: w for pair, w in ties.items() if pair[0] not in bots and pair[1] not in bots}
+
+    talk = human(conversation_ties(community, since=since, until=until, replying=replying))
+    ties = merge_ties(talk, human(attendance_ties(community, since=since, until=until)))
     network = analyse(member_graph(ties), camps=(2,))
+    # Reciprocity is about answering: being in the same room is not an answer.
+    network.reciprocity = (
+        round(member_graph(talk).reciprocity(ignore_loops=True, mode="default"), 4) if talk else 0.0
+    )
+    ladder = shirky_ladder(community, end, days=days, replying=replying)
     events = InteractionEvent._meta.db_table
     mission = bool(community.mission.strip())
     values = len(community.values_advocated or []) + len(community.values_opposed or [])
@@ -193,12 +203,12 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
         founders=founders,
         ties=ties,
         network=network,
-        dynamics=group_dynamics(community, end, days=days, ties=ties),
-        ladder=shirky_ladder(community, end, days=days),
-        helpers=len(_helpers(community, start, end, active)),
-        has_reply_data=bool(channels_with_replies(community)),
-        thread_people=_thread_people(community, start, end, active),
-        partners=_partners(ties, active),
+        dynamics=group_dynamics(community, end, days=days, ties=talk, replying=replying),
+        ladder=ladder,
+        helpers=len(_helpers(community, start, end, active, bots)),
+        has_reply_data=bool(replying),
+        thread_people=len(ladder.participants & active),
+        partners=_partners(talk, active),
         monthly_active=_monthly_active(community, end),
         mission=mission,
         positioning=bool(community.positioning.strip()),

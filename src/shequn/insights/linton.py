@@ -5,8 +5,8 @@ a shared interest), each measured on the period's behaviour.
   active members who attended one of the community's rituals in the last 90 days
   (``CULTURE_PRACTISED`` or more is met);
 * frequent interaction: the share of active members tied to at least ``PARTNERS`` others by
-  replies, mentions, reactions, co-attendance or answering turns (``INTERACTION_MET``; half of
-  it is at risk);
+  replies, mentions, reactions or answering turns — attending the same meetup is not yet an
+  interaction (``INTERACTION_MET``; half of it is at risk);
 * shared interest: the share of active members who took part in a conversation of three people
   or more — a subject others cared to join (``INTEREST_MET``; ``INTEREST_AT_RISK``).
 """

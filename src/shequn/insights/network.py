@@ -49,8 +49,23 @@ Ties = dict[tuple[int, int], float]
 def interaction_ties(
     community: Community, *, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> Ties:
-    """Directed ties (author, addressed member) -> weight over ``[since, until)``, summed by
-    the database; co-attendance adds the same weight both ways."""
+    """Every tie of ``[since, until)``: conversation and co-attendance added together."""
+    return merge_ties(
+        conversation_ties(community, since=since, until=until),
+        attendance_ties(community, since=since, until=until),
+    )
+
+
+def conversation_ties(
+    community: Community,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    replying: set[int] | None = None,
+) -> Ties:
+    """Directed ties (author, addressed member) -> weight from replies, mentions, reactions
+    and, in channels without replies, answering turns; summed by the database. ``replying``:
+    the channels with replies, when the caller has found them already."""
     events = InteractionEvent._meta.db_table
     kinds = list(KIND_WEIGHTS)
     where = [
@@ -76,14 +91,30 @@ def interaction_ties(
         )
         for source, target, kind, count in cursor.fetchall():
             ties[(source, target)] += KIND_WEIGHTS[kind] * count
-    for (source, target), weight in adjacency_ties(community, since=since, until=until).items():
-        ties[(source, target)] += weight
+    turns = adjacency_ties(community, since=since, until=until, replying=replying)
+    return merge_ties(ties, turns)
+
+
+def attendance_ties(
+    community: Community, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> Ties:
+    """Attending the same activities, the same weight both ways. Being in one room is not a
+    conversation: these ties count for centres and sub-groups, not for reciprocity or depth."""
     from shequn.activities.selectors import co_attendance
 
+    ties: Ties = defaultdict(float)
     for pair in co_attendance(community, since=since, until=until):
         ties[(pair.member_a, pair.member_b)] += pair.weight
         ties[(pair.member_b, pair.member_a)] += pair.weight
     return dict(ties)
+
+
+def merge_ties(*parts: Mapping[tuple[int, int], float]) -> Ties:
+    merged: Ties = defaultdict(float)
+    for part in parts:
+        for pair, weight in part.items():
+            merged[pair] += weight
+    return dict(merged)
 
 
 def channels_with_replies(community: Community) -> set[int]:
@@ -99,13 +130,27 @@ def channels_with_replies(community: Community) -> set[int]:
         return {channel for (channel,) in cursor.fetchall()}
 
 
+def silent_channels(community: Community, replying: set[int] | None = None) -> list[int]:
+    """The community's channels without any reply event (``replying``: those with, when the
+    caller has found them)."""
+    if replying is None:
+        replying = channels_with_replies(community)
+    channels = Channel.objects.filter(community=community).values_list("pk", flat=True)
+    return sorted(pk for pk in channels if pk not in replying)
+
+
 def adjacency_ties(
-    community: Community, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+    community: Community,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    replying: set[int] | None = None,
 ) -> Ties:
     """Ties inferred from who speaks right after whom, in the community's channels that have
     no reply events at all; one window-function pass in the database."""
     events = InteractionEvent._meta.db_table
-    replying = channels_with_replies(community)
+    if replying is None:
+        replying = channels_with_replies(community)
     silent = [
         pk
         for pk in Channel.objects.filter(community=community).values_list("pk", flat=True)
@@ -170,8 +215,8 @@ class NetworkSummary:
     modularity: float
     max_core: int  # the deepest k-core
     core: list[int]  # its members
-    # k -> share of the remaining members outside the largest connected part once the top k
-    # people are gone (how much falls apart without them)
+    # k -> share of the remaining members newly cut off from the largest connected part once
+    # the top k people are gone (how much falls apart without them)
     fragmentation: dict[int, float] = field(default_factory=dict)
 
     def camps(self, centres: int = 2) -> dict[int, int]:
@@ -202,14 +247,21 @@ def _leiden(graph: ig.Graph) -> ig.VertexClustering:
 
 
 def _fragmentation(graph: ig.Graph, ranked: list[int]) -> dict[int, float]:
+    """k -> the share of the remaining people cut off once the top k leave: those of the main
+    connected part who are no longer in its largest remaining piece (people already apart
+    before they left do not count)."""
+    membership = graph.connected_components().membership
+    main = max(set(membership), key=membership.count) if membership else None
     out = {}
     for k in REMOVALS:
         if len(ranked) <= k:
             continue
-        rest = graph.copy()
-        rest.delete_vertices(ranked[:k])
-        largest = max(rest.connected_components().sizes(), default=0)
-        out[k] = round(1 - largest / rest.vcount(), 4) if rest.vcount() else 0.0
+        gone = set(ranked[:k])
+        remaining = graph.vcount() - k
+        kept = [v for v in range(graph.vcount()) if membership[v] == main and v not in gone]
+        pieces = graph.induced_subgraph(kept).connected_components().sizes() if kept else []
+        cut = len(kept) - max(pieces, default=0)
+        out[k] = round(cut / remaining, 4) if remaining else 0.0
     return out
 
 

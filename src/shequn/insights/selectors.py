@@ -13,6 +13,7 @@ from shequn.insights.models import DiagnosisReport
 from shequn.interactions.selectors import latest_event_day
 
 HISTORY_LIMIT = 24
+FORCES = ("cohesion", "driving", "dissipative")
 
 
 def reports(community: Community) -> QuerySet[DiagnosisReport]:
@@ -32,24 +33,21 @@ def default_end(community: Community) -> dt.date:
 
 def history(community: Community, *, days: int | None = None) -> list[dict[str, Any]]:
     """The kept periods (oldest first, of the same length when ``days`` is given) with their
-    three forces, stage and verdict: what the report's comparison chart draws."""
-    rows = []
-    for report in reports(community)[:HISTORY_LIMIT]:
-        data = report.data
-        if days is not None and data["period"]["days"] != days:
-            continue
-        forces = data["dynamics"]["forces"]
-        rows.append(
-            {
-                "start": data["period"]["start"],
-                "end": data["period"]["end"],
-                "verdict": data["verdict"],
-                "stage": data["ladder"]["stage"],
-                "active": data["active"],
-                **{code: forces[code]["score"] for code in ("cohesion", "driving", "dissipative")},
-            }
-        )
-    return rows[::-1]
+    three forces, stage and verdict: what the report's comparison chart draws. Only those keys
+    are read out of each stored diagnosis."""
+    kept = reports(community)
+    if days is not None:
+        kept = kept.filter(data__period__days=days)
+    fields = {
+        "start": "data__period__start",
+        "end": "data__period__end",
+        "verdict": "verdict",
+        "stage": "data__ladder__stage",
+        "active": "data__active",
+        **{code: f"data__dynamics__forces__{code}__score" for code in FORCES},
+    }
+    rows = kept.values_list(*fields.values())[:HISTORY_LIMIT]
+    return [dict(zip(fields, row, strict=True)) for row in rows][::-1]
 
 
 def previous_report(report: DiagnosisReport) -> DiagnosisReport | None:

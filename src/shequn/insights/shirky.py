@@ -6,7 +6,8 @@ collective action, and the highest rung it reaches.
 * **cooperation**: contributions made in threads where at least ``COOPERATION_PEOPLE`` people
   took ``COOPERATION_TURNS`` turns or more (a thread is a root message and every reply that
   leads back to it: the thread the platform names, or, in exports without thread ids, the root
-  reached by following reply-to-reply chains — ``conversation.thread_roots_cte``);
+  reached by following reply-to-reply chains — ``conversation.thread_roots_cte``; in channels
+  without any reply, a burst of messages close in time);
 * **collective action**: activities in the period attended by at least ``COLLECTIVE_SHARE`` of the
   active members (and ``COLLECTIVE_MIN`` people): the share of active members who took part.
 
@@ -24,6 +25,7 @@ from django.db import connection
 
 from shequn.communities.models import Community
 from shequn.insights.conversation import thread_roots_cte
+from shequn.insights.network import silent_channels
 from shequn.insights.periods import STAFF, active_members, db_bounds, local_bounds
 from shequn.interactions.models import MESSAGE_KINDS, InteractionEvent
 from shequn.members.models import Member
@@ -53,12 +55,15 @@ class Ladder:
     contributions: int
     rungs: list[Rung]
     stage: str | None  # the highest rung reached, None when none is
+    # members who took part in a cooperative thread (Linton's shared interest reads them)
+    participants: set[int] = field(default_factory=set)
 
 
 def _contribution_counts(
-    community: Community, start: dt.date, end: dt.date
-) -> tuple[int, int, int, int]:
-    """(contributions, sharing ones, ones in cooperative threads, cooperative threads)."""
+    community: Community, start: dt.date, end: dt.date, silent: list[int]
+) -> tuple[int, int, int, int, set[int]]:
+    """(contributions, sharing ones, ones in cooperative threads, cooperative threads, the
+    members who made those)."""
     events, members = InteractionEvent._meta.db_table, Member._meta.db_table
     kinds = list(MESSAGE_KINDS)
     sharing = ", ".join(["%s"] * len(SHARING_TYPES))
@@ -83,16 +88,25 @@ def _contribution_counts(
             [*SHARING_TYPES, LONG_TEXT, *scope_params],
         )
         total, shared = cursor.fetchone()
-        roots, roots_params = thread_roots_cte(scope, scope_params)
+        roots, roots_params = thread_roots_cte(scope, scope_params, silent=silent)
+        # One pass: per member, their turns in cooperative threads; then the threads' count.
         cursor.execute(
-            f"WITH RECURSIVE {roots} SELECT COALESCE(SUM(turns), 0), COUNT(*) FROM ("
-            " SELECT channel_id, thread, COUNT(*) AS turns, COUNT(DISTINCT member_id) AS people"
-            " FROM thread_roots GROUP BY channel_id, thread"
-            ") AS threads WHERE people >= %s AND turns >= %s",
+            f"WITH RECURSIVE {roots}, cooperative AS ("
+            " SELECT channel_id, thread FROM thread_roots GROUP BY channel_id, thread"
+            " HAVING COUNT(DISTINCT member_id) >= %s AND COUNT(*) >= %s)"
+            " SELECT r.member_id, COUNT(*) FROM thread_roots AS r JOIN cooperative AS c"
+            " ON c.channel_id = r.channel_id AND c.thread = r.thread GROUP BY r.member_id"
+            " UNION ALL SELECT NULL, COUNT(*) FROM cooperative",
             [*roots_params, COOPERATION_PEOPLE, COOPERATION_TURNS],
         )
-        cooperative, threads = cursor.fetchone()
-    return int(total), int(shared), int(cooperative), int(threads)
+        participants, cooperative, threads = set(), 0, 0
+        for member, count in cursor.fetchall():
+            if member is None:
+                threads = int(count)
+            else:
+                participants.add(member)
+                cooperative += int(count)
+    return int(total), int(shared), cooperative, threads, participants
 
 
 def _collective(
@@ -117,10 +131,17 @@ def _collective(
     return len(qualifying), len(set().union(*qualifying)) if qualifying else 0
 
 
-def shirky_ladder(community: Community, end: dt.date, *, days: int = 30) -> Ladder:
+def shirky_ladder(
+    community: Community, end: dt.date, *, days: int = 30, replying: set[int] | None = None
+) -> Ladder:
+    """The ladder over the ``days`` before ``end``; ``replying``: the channels with replies,
+    when the caller has found them already."""
     start = end - dt.timedelta(days=days)
     active = set(active_members(community, start, end))
-    total, shared, cooperative, threads = _contribution_counts(community, start, end)
+    silent = silent_channels(community, replying)
+    total, shared, cooperative, threads, participants = _contribution_counts(
+        community, start, end, silent
+    )
     held, took_part = _collective(community, start, end, active)
     sharing = shared / total if total else None
     cooperation = cooperative / total if total else None
@@ -135,4 +156,4 @@ def shirky_ladder(community: Community, end: dt.date, *, days: int = 30) -> Ladd
              {"activities": held, "members": took_part, "active": len(active)}),
     ]  # fmt: skip
     reached = [rung.code for rung in rungs if rung.reached]
-    return Ladder(start, end, total, rungs, reached[-1] if reached else None)
+    return Ladder(start, end, total, rungs, reached[-1] if reached else None, participants)

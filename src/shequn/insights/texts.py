@@ -9,7 +9,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from shequn.insights.checks import AT_RISK, MET, NO_DATA, NOT_MET
+from shequn.insights.checks import AT_RISK, CHECK_GROUPS, MET, NO_DATA, NOT_MET
 
 STATUS_LABELS = {
     MET: pgettext_lazy("diagnosis status", "met"),
@@ -44,6 +44,11 @@ EVIDENCE = {
         "conversations drew three or more people; %(attendees)s members took part in a "
         "collective activity."
     ),
+    ("creates_value", "no_help_data"): gettext_lazy(
+        "%(cooperative_threads)s conversations drew three or more people; %(attendees)s "
+        "members took part in a collective activity. Help between members cannot be seen "
+        "without reply data."
+    ),
     ("runs_sustainably", ""): gettext_lazy(
         "Cohesion %(cohesion)s against dissipative force %(dissipative)s; net inflow "
         "%(net_inflow)s of active members; %(operators)s operators besides the founders."
@@ -60,6 +65,10 @@ EVIDENCE = {
     ("multi_centre", "no_centre"): gettext_lazy(
         "Nobody carries a notable share of the interaction (the most central person: "
         "%(top_share)s): there is no centre people gather around."
+    ),
+    ("multi_centre", "small_group"): gettext_lazy(
+        "Only %(members)s people interact, too few for several centres with their own "
+        "following; the most central person carries %(top_share)s of the interaction."
     ),
     ("multi_centre", "no_network"): gettext_lazy(
         "Fewer than three people interacted with each other in the period."
@@ -250,6 +259,11 @@ def action(check: dict[str, Any]) -> str:
     if check["status"] == NO_DATA:
         return str(NO_DATA_ACTIONS.get(check["code"], ""))
     return str(ACTIONS.get(check["code"], ""))
+
+
+def describe_report(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored diagnosis with the words of every check, for JSON a person reads."""
+    return {**data, **{group: [describe(check) for check in data[group]] for group in CHECK_GROUPS}}
 
 
 def describe(check: dict[str, Any]) -> dict[str, Any]:

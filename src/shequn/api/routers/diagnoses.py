@@ -24,7 +24,6 @@ from shequn.insights.services import (
 )
 
 router = Router(tags=["diagnosis"])
-CHECK_GROUPS = ("top_line", "iron_rules", "misconceptions", "linton")
 
 
 class DiagnosisIn(Schema):
@@ -70,14 +69,10 @@ def _summary(report: DiagnosisReport) -> dict[str, Any]:
 
 def _detail(report: DiagnosisReport) -> dict[str, Any]:
     data = report.data
-    described = {
-        **data,
-        **{group: [texts.describe(check) for check in data[group]] for group in CHECK_GROUPS},
-    }
     earlier = previous_report(report)
     return {
         **_summary(report),
-        "diagnosis": described,
+        "diagnosis": texts.describe_report(data),
         "history": history(report.community, days=data["period"]["days"]),
         "changes": describe_changes(data, earlier.data if earlier else None),
     }
