@@ -93,7 +93,12 @@ def _own_thread(alias: str) -> str:
 
 
 def thread_roots_cte(
-    where: str, params: Sequence[Any], *, silent: Collection[int] = ()
+    where: str,
+    params: Sequence[Any],
+    *,
+    silent: Collection[int] = (),
+    carry: str = "0",
+    carry_params: Sequence[Any] = (),
 ) -> tuple[str, list[Any]]:
     """CTE definitions (to follow ``WITH RECURSIVE``) that end in ``thread_roots(event_id,
     channel_id, member_id, occurred_at, thread)``: one row per event matched by ``where`` (SQL
@@ -102,7 +107,9 @@ def thread_roots_cte(
     A thread key is the source id of the thread's root, or the thread the platform named. In
     the ``silent`` channels (no reply data at all: WeChat, WhatsApp) a conversation is a burst
     of messages, each within ``BURST_SECONDS`` of the one before (the window that also turns
-    quick answers into ties); its key is ``burst:<n>``.
+    quick answers into ties); its key is ``burst:<n>``. ``carry`` is an SQL expression over
+    ``e`` kept for each event as ``thread_roots.carried`` (so a caller counts something about
+    the events in the same pass).
     """
     events = InteractionEvent._meta.db_table
     chain_where, chain_params = where, list(params)
@@ -113,42 +120,43 @@ def thread_roots_cte(
         chain_params = [*params, *silent]
         gap = seconds_between("occurred_at", "previous_at")
         bursts_sql = (
-            " conversation_bursts(event_id, channel_id, member_id, occurred_at, thread) AS ("
-            " SELECT id, channel_id, member_id, occurred_at, 'burst:' || CAST(SUM(opens) OVER"
-            " (PARTITION BY channel_id ORDER BY occurred_at, id) AS TEXT) FROM ("
-            " SELECT id, channel_id, member_id, occurred_at, CASE WHEN previous_at IS NULL"
-            f" OR {gap} > {BURST_SECONDS} THEN 1 ELSE 0 END AS opens FROM ("
+            " conversation_bursts(event_id, channel_id, member_id, occurred_at, thread, carried)"
+            " AS (SELECT id, channel_id, member_id, occurred_at, 'burst:' || CAST(SUM(opens)"
+            " OVER (PARTITION BY channel_id ORDER BY occurred_at, id) AS TEXT), carried FROM ("
+            " SELECT id, channel_id, member_id, occurred_at, carried, CASE WHEN previous_at IS"
+            f" NULL OR {gap} > {BURST_SECONDS} THEN 1 ELSE 0 END AS opens FROM ("
             " SELECT e.id, e.channel_id, e.member_id, e.occurred_at, LAG(e.occurred_at) OVER"
-            " (PARTITION BY e.channel_id ORDER BY e.occurred_at, e.id) AS previous_at"
+            f" (PARTITION BY e.channel_id ORDER BY e.occurred_at, e.id) AS previous_at,"
+            f" {carry} AS carried"
             f" FROM {events} AS e WHERE ({where}) AND e.channel_id IN ({marks})"
             ") AS turns) AS marked),"
         )
-        bursts_params = [*params, *silent]
+        bursts_params = [*carry_params, *params, *silent]
     sql = (
-        "conversation_chain(event_id, channel_id, member_id, occurred_at, parent, thread, depth)"
-        " AS (SELECT e.id, e.channel_id, e.member_id, e.occurred_at,"
-        f" CAST(e.parent_source_id AS TEXT), CAST({_own_thread('e')} AS TEXT), 0"
+        "conversation_chain(event_id, channel_id, member_id, occurred_at, parent, thread, depth,"
+        " carried) AS (SELECT e.id, e.channel_id, e.member_id, e.occurred_at,"
+        f" CAST(e.parent_source_id AS TEXT), CAST({_own_thread('e')} AS TEXT), 0, {carry}"
         f" FROM {events} AS e WHERE {chain_where}"
         " UNION ALL"
         " SELECT c.event_id, c.channel_id, c.member_id, c.occurred_at,"
         " CAST(p.parent_source_id AS TEXT),"
         f" CAST(CASE WHEN p.id IS NULL THEN c.parent ELSE {_own_thread('p')} END AS TEXT),"
-        " c.depth + 1"
+        " c.depth + 1, c.carried"
         f" FROM conversation_chain AS c LEFT JOIN {events} AS p"
         " ON p.channel_id = c.channel_id AND p.source_id = c.parent"
         f" WHERE c.thread IS NULL AND c.depth < {MAX_DEPTH}),"
         f"{bursts_sql}"
-        " thread_roots(event_id, channel_id, member_id, occurred_at, thread) AS ("
-        " SELECT event_id, channel_id, member_id, occurred_at, COALESCE(thread, parent)"
+        " thread_roots(event_id, channel_id, member_id, occurred_at, thread, carried) AS ("
+        " SELECT event_id, channel_id, member_id, occurred_at, COALESCE(thread, parent), carried"
         f" FROM conversation_chain WHERE thread IS NOT NULL OR depth = {MAX_DEPTH}"
         + (
-            " UNION ALL SELECT event_id, channel_id, member_id, occurred_at, thread"
+            " UNION ALL SELECT event_id, channel_id, member_id, occurred_at, thread, carried"
             " FROM conversation_bursts)"
             if silent
             else ")"
         )
     )
-    return sql, [*chain_params, *bursts_params]
+    return sql, [*carry_params, *chain_params, *bursts_params]
 
 
 def unanswered(

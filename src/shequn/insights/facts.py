@@ -111,6 +111,18 @@ def _helpers(
         return {member for member, target in cursor.fetchall() if target not in bots} & active
 
 
+def _moderation_events(community: Community, start: dt.date, end: dt.date) -> int:
+    """Moderation actions imported for the period. The kind is written into the SQL (a
+    constant, not a parameter) so that the partial index ``event_moderation_time`` serves it
+    on SQLite too, rather than a walk over every event of the period."""
+    events = InteractionEvent._meta.db_table
+    return _scalar(
+        f"SELECT COUNT(*) FROM {events} WHERE community_id = %s"
+        f" AND kind = '{EventKind.MODERATION.value}' AND occurred_at >= %s AND occurred_at < %s",
+        [community.pk, *db_bounds(community, start, end)],
+    )
+
+
 def _partners(ties: Ties, active: set[int]) -> dict[int, int]:
     partners: dict[int, set[int]] = defaultdict(set)
     for a, b in ties:
@@ -189,7 +201,6 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
         round(member_graph(talk).reciprocity(ignore_loops=True, mode="default"), 4) if talk else 0.0
     )
     ladder = shirky_ladder(community, end, days=days, replying=replying)
-    events = InteractionEvent._meta.db_table
     mission = bool(community.mission.strip())
     values = len(community.values_advocated or []) + len(community.values_opposed or [])
     rituals, occurrences, ritual_attendees = _rituals(community, end, active)
@@ -216,10 +227,6 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
         rituals=rituals,
         ritual_occurrences=occurrences,
         ritual_attendees=ritual_attendees,
-        moderation_events=_scalar(
-            f"SELECT COUNT(*) FROM {events} WHERE community_id = %s AND kind = %s"
-            " AND occurred_at >= %s AND occurred_at < %s",
-            [community.pk, EventKind.MODERATION.value, *db_bounds(community, start, end)],
-        ),
+        moderation_events=_moderation_events(community, start, end),
         names={member: names.get(member, "") for member in network.centres[:100]},
     )

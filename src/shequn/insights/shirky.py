@@ -27,7 +27,7 @@ from shequn.communities.models import Community
 from shequn.insights.conversation import thread_roots_cte
 from shequn.insights.network import silent_channels
 from shequn.insights.periods import STAFF, active_members, db_bounds, local_bounds
-from shequn.interactions.models import MESSAGE_KINDS, InteractionEvent
+from shequn.interactions.models import MESSAGE_KINDS
 from shequn.members.models import Member
 
 SHARING_TYPES = ("link", "file", "image", "video", "share", "forward")
@@ -64,7 +64,7 @@ def _contribution_counts(
 ) -> tuple[int, int, int, int, set[int]]:
     """(contributions, sharing ones, ones in cooperative threads, cooperative threads, the
     members who made those)."""
-    events, members = InteractionEvent._meta.db_table, Member._meta.db_table
+    members = Member._meta.db_table
     kinds = list(MESSAGE_KINDS)
     sharing = ", ".join(["%s"] * len(SHARING_TYPES))
     scope = (
@@ -80,32 +80,40 @@ def _contribution_counts(
         community.pk,
         *STAFF,
     ]
+    sharing_sql = (
+        f"CASE WHEN e.content_type IN ({sharing}) OR e.text_length >= %s THEN 1 ELSE 0 END"
+    )
+    roots, roots_params = thread_roots_cte(
+        scope,
+        scope_params,
+        silent=silent,
+        carry=sharing_sql,
+        carry_params=[*SHARING_TYPES, LONG_TEXT],
+    )
+    # One pass over the period's events: the contributions and the sharing ones ('all'), each
+    # member's turns in cooperative threads ('member'), and those threads ('threads').
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN e.content_type IN"
-            f" ({sharing}) OR e.text_length >= %s THEN 1 ELSE 0 END), 0)"
-            f" FROM {events} AS e WHERE {scope}",
-            [*SHARING_TYPES, LONG_TEXT, *scope_params],
-        )
-        total, shared = cursor.fetchone()
-        roots, roots_params = thread_roots_cte(scope, scope_params, silent=silent)
-        # One pass: per member, their turns in cooperative threads; then the threads' count.
         cursor.execute(
             f"WITH RECURSIVE {roots}, cooperative AS ("
             " SELECT channel_id, thread FROM thread_roots GROUP BY channel_id, thread"
             " HAVING COUNT(DISTINCT member_id) >= %s AND COUNT(*) >= %s)"
-            " SELECT r.member_id, COUNT(*) FROM thread_roots AS r JOIN cooperative AS c"
-            " ON c.channel_id = r.channel_id AND c.thread = r.thread GROUP BY r.member_id"
-            " UNION ALL SELECT NULL, COUNT(*) FROM cooperative",
+            " SELECT 'all', COUNT(*), COALESCE(SUM(carried), 0) FROM thread_roots"
+            " UNION ALL SELECT 'member', r.member_id, COUNT(*) FROM thread_roots AS r"
+            " JOIN cooperative AS c ON c.channel_id = r.channel_id AND c.thread = r.thread"
+            " GROUP BY r.member_id"
+            " UNION ALL SELECT 'threads', COUNT(*), 0 FROM cooperative",
             [*roots_params, COOPERATION_PEOPLE, COOPERATION_TURNS],
         )
-        participants, cooperative, threads = set(), 0, 0
-        for member, count in cursor.fetchall():
-            if member is None:
-                threads = int(count)
+        total = shared = cooperative = threads = 0
+        participants: set[int] = set()
+        for tag, first, second in cursor.fetchall():
+            if tag == "all":
+                total, shared = int(first), int(second)
+            elif tag == "threads":
+                threads = int(first)
             else:
-                participants.add(member)
-                cooperative += int(count)
+                participants.add(first)
+                cooperative += int(second)
     return int(total), int(shared), cooperative, threads, participants
 
 

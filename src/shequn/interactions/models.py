@@ -201,6 +201,13 @@ class InteractionEvent(models.Model):
                 condition=models.Q(target_identity__isnull=True, parent_source_id__isnull=False),
                 name="event_awaiting_parent",
             ),
+            # Moderation actions (rare) by time, for the diagnosis's charter evidence: a
+            # partial index, so imports of ordinary messages do not maintain it.
+            models.Index(
+                fields=["community", "occurred_at"],
+                condition=models.Q(kind="moderation"),
+                name="event_moderation_time",
+            ),
         ]
 
     def __str__(self) -> str:
