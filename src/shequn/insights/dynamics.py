@@ -161,14 +161,16 @@ def group_dynamics(
     with_previous: bool = True,
     ties: Ties | None = None,
     replying: set[int] | None = None,
+    active: dict[int, int] | None = None,
 ) -> Dynamics:
     """The three forces over the ``days`` before ``end`` (exclusive), and the period before.
-    ``ties``: the period's conversation ties and ``replying`` the channels with replies, when
-    the caller has read them already. Co-attendance is no conversation: reciprocity and deep
-    links come from conversation ties only."""
+    ``ties`` (the period's conversation ties), ``replying`` (the channels with replies) and
+    ``active`` (the period's active members): when the caller has read them already.
+    Co-attendance is no conversation: reciprocity and deep links come from conversation ties
+    only."""
     start = end - dt.timedelta(days=days)
     before = start - dt.timedelta(days=days)
-    now = active_members(community, start, end)
+    now = active if active is not None else active_members(community, start, end)
     prev = active_members(community, before, start)
     active, active_before = set(now), set(prev)
     tiers = tiers_on(community, end - dt.timedelta(days=1))
@@ -268,7 +270,9 @@ def group_dynamics(
         )
     }
     previous = (
-        group_dynamics(community, start, days=days, with_previous=False, replying=replying)
+        group_dynamics(
+            community, start, days=days, with_previous=False, replying=replying, active=prev
+        )
         if with_previous
         else None
     )

@@ -186,7 +186,8 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
     the checks are then pure functions of these facts."""
     start = end - dt.timedelta(days=days)
     names, staff, bots, founders, operators = _members(community)
-    active = set(active_members(community, start, end))
+    contributions = active_members(community, start, end)
+    active = set(contributions)
     since, until = local_bounds(community, start, end)
     replying = channels_with_replies(community)
 
@@ -200,7 +201,7 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
     network.reciprocity = (
         round(member_graph(talk).reciprocity(ignore_loops=True, mode="default"), 4) if talk else 0.0
     )
-    ladder = shirky_ladder(community, end, days=days, replying=replying)
+    ladder = shirky_ladder(community, end, days=days, replying=replying, active=active)
     mission = bool(community.mission.strip())
     values = len(community.values_advocated or []) + len(community.values_opposed or [])
     rituals, occurrences, ritual_attendees = _rituals(community, end, active)
@@ -214,7 +215,9 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
         founders=founders,
         ties=ties,
         network=network,
-        dynamics=group_dynamics(community, end, days=days, ties=talk, replying=replying),
+        dynamics=group_dynamics(
+            community, end, days=days, ties=talk, replying=replying, active=contributions
+        ),
         ladder=ladder,
         helpers=len(_helpers(community, start, end, active, bots)),
         has_reply_data=bool(replying),

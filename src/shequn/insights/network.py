@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -251,7 +251,7 @@ def _fragmentation(graph: ig.Graph, ranked: list[int]) -> dict[int, float]:
     connected part who are no longer in its largest remaining piece (people already apart
     before they left do not count)."""
     membership = graph.connected_components().membership
-    main = max(set(membership), key=membership.count) if membership else None
+    main = Counter(membership).most_common(1)[0][0] if membership else None
     out = {}
     for k in REMOVALS:
         if len(ranked) <= k:

@@ -140,12 +140,18 @@ def _collective(
 
 
 def shirky_ladder(
-    community: Community, end: dt.date, *, days: int = 30, replying: set[int] | None = None
+    community: Community,
+    end: dt.date,
+    *,
+    days: int = 30,
+    replying: set[int] | None = None,
+    active: set[int] | None = None,
 ) -> Ladder:
-    """The ladder over the ``days`` before ``end``; ``replying``: the channels with replies,
-    when the caller has found them already."""
+    """The ladder over the ``days`` before ``end``; ``replying`` (the channels with replies)
+    and ``active`` (the period's active members) when the caller has them already."""
     start = end - dt.timedelta(days=days)
-    active = set(active_members(community, start, end))
+    if active is None:
+        active = set(active_members(community, start, end))
     silent = silent_channels(community, replying)
     total, shared, cooperative, threads, participants = _contribution_counts(
         community, start, end, silent
