@@ -154,6 +154,8 @@ def test_the_dashboard_shows_runs_downloads_and_deletes(karate, client_as):
     assert as_json["period"]["end"] == "2024-02-01"
     refused = operator.post("/c/karate/diagnosis/run/", {"days": "0"})
     assert refused.status_code == 302
+    too_long = operator.post("/c/karate/diagnosis/run/", {"days": "400"}, follow=True)
+    assert "No diagnosis made" in too_long.content.decode()
     assert DiagnosisReport.objects.filter(community=karate).count() == 1
     assert operator.post(f"/c/karate/diagnosis/{report.pk}/delete/").status_code == 302
     assert not DiagnosisReport.objects.filter(community=karate).exists()
@@ -189,6 +191,9 @@ def test_the_api_makes_lists_reads_and_deletes_diagnoses(karate, client, make_ac
     assert chinese["diagnosis"]["top_line"][0]["title"] == "创造价值"
     bad = client.post(base, {"days": 0}, content_type="application/json", **auth)
     assert bad.status_code == 422
+    # Within a request at most a year; longer periods with ``shequn report``.
+    too_long = client.post(base, {"days": 367}, content_type="application/json", **auth)
+    assert too_long.status_code == 422
     assert client.delete(f"{base}/{body['id']}", **auth).status_code == 204
     assert client.get(base, **auth).json() == []
 

@@ -15,6 +15,10 @@ from shequn.insights.models import DiagnosisReport
 from shequn.insights.periods import PERIOD_DAYS
 
 MAX_DAYS = 3660
+# The web app and the API diagnose within the request: at most a year there (a year of a
+# 10-million-event community takes about a minute and a half on SQLite, see
+# docs/benchmarks.md); longer periods with ``shequn report``.
+MAX_REQUEST_DAYS = 366
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(9000, 1, 1)
 

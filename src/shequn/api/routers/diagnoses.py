@@ -17,7 +17,7 @@ from shequn.insights.models import DiagnosisReport
 from shequn.insights.render import describe_changes
 from shequn.insights.selectors import default_end, history, previous_report, reports
 from shequn.insights.services import (
-    MAX_DAYS,
+    MAX_REQUEST_DAYS,
     DiagnosisError,
     do_delete_diagnosis,
     do_save_diagnosis,
@@ -30,7 +30,12 @@ class DiagnosisIn(Schema):
     end: dt.date | None = Field(
         None, description="The period ends before this day; default: the day after the last event."
     )
-    days: int = Field(30, ge=1, le=MAX_DAYS, description="The period's length in days.")
+    days: int = Field(
+        30,
+        ge=1,
+        le=MAX_REQUEST_DAYS,
+        description="The period's length in days: up to a year (longer with `shequn report`).",
+    )
 
 
 class DiagnosisSummary(Schema):

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shequn.insights.periods import PERIOD_DAYS
-from shequn.insights.services import MAX_DAYS
+from shequn.insights.services import MAX_REQUEST_DAYS
 
 
 class DiagnosisForm(forms.Form):
@@ -16,4 +16,10 @@ class DiagnosisForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Empty: the day after the last imported event."),
     )
-    days = forms.IntegerField(label=_("days"), min_value=1, max_value=MAX_DAYS, initial=PERIOD_DAYS)
+    days = forms.IntegerField(
+        label=_("days"),
+        min_value=1,
+        max_value=MAX_REQUEST_DAYS,
+        initial=PERIOD_DAYS,
+        help_text=_("Up to a year here; longer periods with the command shequn report."),
+    )
