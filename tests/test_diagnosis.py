@@ -393,3 +393,21 @@ def test_names_from_imported_data_are_escaped_in_the_report(write_chatlab):
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reading_on_two_connections_at_once_gives_the_same_diagnosis(write_chatlab):
+    """Outside a transaction the heaviest reads run two at a time, each on its own
+    connection; inside one (as in a web request) one after the other. Both agree."""
+    from django.db import connection, transaction
+
+    community = do_create_community(slug="karate2", name="Karate")
+    do_import(community, write_chatlab(karate_messages()))
+    assert not connection.in_atomic_block
+    at_once = diagnose(community, END)
+    with transaction.atomic():
+        in_turn = diagnose(community, END)
+    for data in (at_once, in_turn):
+        data.pop("generated_at")
+    assert at_once == in_turn
+    assert at_once["ladder"]["contributions"] == 3 * 78

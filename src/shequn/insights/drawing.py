@@ -15,7 +15,7 @@ from typing import Any
 
 import igraph as ig
 
-from shequn.insights.network import NetworkSummary, Ties
+from shequn.insights.network import NetworkSummary, Ties, seeded
 
 LIMIT = 80
 EDGE_LIMIT = 400
@@ -46,9 +46,10 @@ def network_drawing(
     graph = ig.Graph(n=len(chosen), edges=[pair for pair, _ in edges])
     rng = random.Random(LAYOUT_SEED)
     start = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in chosen]
-    layout = graph.layout_fruchterman_reingold(
-        weights=[math.log1p(weight) for _, weight in edges] or None, seed=start, niter=500
-    )
+    with seeded(LAYOUT_SEED):
+        layout = graph.layout_fruchterman_reingold(
+            weights=[math.log1p(weight) for _, weight in edges] or None, seed=start, niter=500
+        )
     xs, ys = zip(*layout.coords, strict=True)
     span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
     group = {

@@ -33,7 +33,7 @@ from typing import Any
 from django.db import connection
 
 from shequn.communities.models import Community
-from shequn.insights.conversation import noise, unanswered
+from shequn.insights.conversation import Measure, noise, unanswered
 from shequn.insights.network import (
     Ties,
     channels_with_replies,
@@ -162,10 +162,13 @@ def group_dynamics(
     ties: Ties | None = None,
     replying: set[int] | None = None,
     active: dict[int, int] | None = None,
+    silence: Measure | None = None,
+    chatter: Measure | None = None,
 ) -> Dynamics:
     """The three forces over the ``days`` before ``end`` (exclusive), and the period before.
     ``ties`` (the period's conversation ties), ``replying`` (the channels with replies) and
-    ``active`` (the period's active members): when the caller has read them already.
+    ``active`` (the period's active members), ``silence`` and ``chatter`` (the period's
+    unanswered and noise measures): when the caller has read them already.
     Co-attendance is no conversation: reciprocity and deep links come from conversation ties
     only."""
     start = end - dt.timedelta(days=days)
@@ -246,8 +249,10 @@ def group_dynamics(
             break
         running += count
         bus_factor += 1
-    silence = unanswered(community, start, end, replying=replying)
-    chatter = noise(community, start, end)
+    if silence is None:
+        silence = unanswered(community, start, end, replying=replying)
+    if chatter is None:
+        chatter = noise(community, start, end)
     dissipative = [
         _component("churn", churn, None if churn is None else 100 * churn,
                    lapsed=lapsed, before=len(active_before)),

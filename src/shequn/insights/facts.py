@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 
 from shequn.communities.models import Community
+from shequn.insights.conversation import Measure, noise, unanswered
 from shequn.insights.dynamics import Dynamics, group_dynamics
 from shequn.insights.network import (
     NetworkSummary,
@@ -66,6 +70,24 @@ class Facts:
     ritual_attendees: int = 0  # active members who attended one of them
     moderation_events: int = 0  # moderation actions imported in the period
     names: dict[int, str] = field(default_factory=dict)  # member -> display name (network)
+
+
+def concurrently(*calls: Callable[[], Any]) -> list[Any]:
+    """Run independent read-only queries at once, each thread on its own connection (SQLite
+    readers do not block each other in WAL mode; PostgreSQL gives each its own backend), and
+    close those connections after. Inside a transaction (tests, an atomic request) one after
+    the other instead: other connections would not see the transaction's own writes."""
+    if connection.in_atomic_block or len(calls) < 2:
+        return [call() for call in calls]
+
+    def run(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [future.result() for future in [pool.submit(run, call) for call in calls]]
 
 
 def _members(community: Community) -> tuple[dict[int, str], set[int], set[int], int, int]:
@@ -194,14 +216,24 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
     def human(ties: Ties) -> Ties:
         return {pair: w for pair, w in ties.items() if pair[0] not in bots and pair[1] not in bots}
 
-    talk = human(conversation_ties(community, since=since, until=until, replying=replying))
+    def ties_and_noise() -> tuple[Ties, Measure]:
+        talk = human(conversation_ties(community, since=since, until=until, replying=replying))
+        return talk, noise(community, start, end)
+
+    def silence_and_ladder() -> tuple[Measure, Ladder]:
+        return (
+            unanswered(community, start, end, replying=replying),
+            shirky_ladder(community, end, days=days, replying=replying, active=active),
+        )
+
+    # The four heaviest reads (each a pass over the period's events) two at a time.
+    (talk, chatter), (silence, ladder) = concurrently(ties_and_noise, silence_and_ladder)
     ties = merge_ties(talk, human(attendance_ties(community, since=since, until=until)))
     network = analyse(member_graph(ties), camps=(2,))
     # Reciprocity is about answering: being in the same room is not an answer.
     network.reciprocity = (
         round(member_graph(talk).reciprocity(ignore_loops=True, mode="default"), 4) if talk else 0.0
     )
-    ladder = shirky_ladder(community, end, days=days, replying=replying, active=active)
     mission = bool(community.mission.strip())
     values = len(community.values_advocated or []) + len(community.values_opposed or [])
     rituals, occurrences, ritual_attendees = _rituals(community, end, active)
@@ -216,7 +248,14 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
         ties=ties,
         network=network,
         dynamics=group_dynamics(
-            community, end, days=days, ties=talk, replying=replying, active=contributions
+            community,
+            end,
+            days=days,
+            ties=talk,
+            replying=replying,
+            active=contributions,
+            silence=silence,
+            chatter=chatter,
         ),
         ladder=ladder,
         helpers=len(_helpers(community, start, end, active, bots)),

@@ -19,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import igraph as ig
@@ -234,16 +235,24 @@ def _undirected(graph: ig.Graph) -> ig.Graph:
     return undirected
 
 
-def _leiden(graph: ig.Graph) -> ig.VertexClustering:
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """igraph's random choices from a fixed seed (same ties, same result), restoring the
+    process's random state after."""
     previous = random.getstate()
-    ig.set_random_number_generator(random.Random(LEIDEN_SEED))
+    ig.set_random_number_generator(random.Random(seed))
     try:
-        return graph.community_leiden(
-            objective_function="modularity", weights="weight", n_iterations=-1
-        )
+        yield
     finally:
         ig.set_random_number_generator(random)
         random.setstate(previous)
+
+
+def _leiden(graph: ig.Graph) -> ig.VertexClustering:
+    with seeded(LEIDEN_SEED):
+        return graph.community_leiden(
+            objective_function="modularity", weights="weight", n_iterations=-1
+        )
 
 
 def _fragmentation(graph: ig.Graph, ranked: list[int]) -> dict[int, float]:
