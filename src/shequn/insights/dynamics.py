@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ from shequn.insights.network import (
     member_graph,
 )
 from shequn.insights.periods import PERIOD_DAYS, active_members, local_bounds
+from shequn.insights.sql import concurrently
 from shequn.interactions.models import MemberDailyRollup
 from shequn.interactions.rollups import ACTIVE_DAY
 from shequn.tiers.inputs import among, day_param
@@ -179,9 +181,22 @@ def group_dynamics(
     tiers = tiers_on(community, end - dt.timedelta(days=1))
     if replying is None:
         replying = channels_with_replies(community)
+    since, until = local_bounds(community, start, end)
+    # What the caller has not read yet: the heaviest reads, two at a time.
+    reads: dict[str, Callable[[], Any]] = {}
     if ties is None:
-        since, until = local_bounds(community, start, end)
-        ties = conversation_ties(community, since=since, until=until, replying=replying)
+        reads["ties"] = lambda: conversation_ties(
+            community, since=since, until=until, replying=replying
+        )
+    if silence is None:
+        reads["silence"] = lambda: unanswered(community, start, end, replying=replying)
+    if chatter is None:
+        reads["chatter"] = lambda: noise(community, start, end)
+    found = dict(zip(reads, concurrently(*reads.values()), strict=True))
+    ties = found.get("ties", ties)
+    silence = found.get("silence", silence)
+    chatter = found.get("chatter", chatter)
+    assert ties is not None and silence is not None and chatter is not None
     ties = {
         pair: weight for pair, weight in ties.items() if pair[0] in active and pair[1] in active
     }
@@ -249,10 +264,6 @@ def group_dynamics(
             break
         running += count
         bus_factor += 1
-    if silence is None:
-        silence = unanswered(community, start, end, replying=replying)
-    if chatter is None:
-        chatter = noise(community, start, end)
     dissipative = [
         _component("churn", churn, None if churn is None else 100 * churn,
                    lapsed=lapsed, before=len(active_before)),

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db import connection, connections
+from django.db import connection
 
 from shequn.communities.models import Community
-from shequn.insights.conversation import Measure, noise, unanswered
+from shequn.insights.conversation import noise, unanswered
 from shequn.insights.dynamics import Dynamics, group_dynamics
 from shequn.insights.network import (
     NetworkSummary,
@@ -32,6 +29,7 @@ from shequn.insights.network import (
 )
 from shequn.insights.periods import STAFF, active_members, db_bounds, local_bounds
 from shequn.insights.shirky import Ladder, shirky_ladder
+from shequn.insights.sql import concurrently
 from shequn.interactions.models import EventKind, InteractionEvent, MemberDailyRollup
 from shequn.interactions.rollups import ACTIVE_DAY
 from shequn.members.models import Member, Role
@@ -70,24 +68,6 @@ class Facts:
     ritual_attendees: int = 0  # active members who attended one of them
     moderation_events: int = 0  # moderation actions imported in the period
     names: dict[int, str] = field(default_factory=dict)  # member -> display name (network)
-
-
-def concurrently(*calls: Callable[[], Any]) -> list[Any]:
-    """Run independent read-only queries at once, each thread on its own connection (SQLite
-    readers do not block each other in WAL mode; PostgreSQL gives each its own backend), and
-    close those connections after. Inside a transaction (tests, an atomic request) one after
-    the other instead: other connections would not see the transaction's own writes."""
-    if connection.in_atomic_block or len(calls) < 2:
-        return [call() for call in calls]
-
-    def run(call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return [future.result() for future in [pool.submit(run, call) for call in calls]]
 
 
 def _members(community: Community) -> tuple[dict[int, str], set[int], set[int], int, int]:
@@ -216,18 +196,14 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
     def human(ties: Ties) -> Ties:
         return {pair: w for pair, w in ties.items() if pair[0] not in bots and pair[1] not in bots}
 
-    def ties_and_noise() -> tuple[Ties, Measure]:
-        talk = human(conversation_ties(community, since=since, until=until, replying=replying))
-        return talk, noise(community, start, end)
-
-    def silence_and_ladder() -> tuple[Measure, Ladder]:
-        return (
-            unanswered(community, start, end, replying=replying),
-            shirky_ladder(community, end, days=days, replying=replying, active=active),
-        )
-
-    # The four heaviest reads (each a pass over the period's events) two at a time.
-    (talk, chatter), (silence, ladder) = concurrently(ties_and_noise, silence_and_ladder)
+    # The four heaviest reads, each a pass over the period's events, two at a time.
+    chatter, silence, talk, ladder = concurrently(
+        lambda: noise(community, start, end),
+        lambda: unanswered(community, start, end, replying=replying),
+        lambda: conversation_ties(community, since=since, until=until, replying=replying),
+        lambda: shirky_ladder(community, end, days=days, replying=replying, active=active),
+    )
+    talk = human(talk)
     ties = merge_ties(talk, human(attendance_ties(community, since=since, until=until)))
     network = analyse(member_graph(ties), camps=(2,))
     # Reciprocity is about answering: being in the same room is not an answer.
