@@ -20,6 +20,7 @@ from shequn.insights.dynamics import Dynamics, group_dynamics
 from shequn.insights.network import (
     NetworkSummary,
     Ties,
+    addressed,
     analyse,
     attendance_ties,
     channels_with_replies,
@@ -97,20 +98,13 @@ def _scalar(sql: str, params: list[object]) -> int:
     return int(row[0] or 0) if row else 0
 
 
-def _helpers(
-    community: Community, start: dt.date, end: dt.date, active: set[int], bots: set[int]
-) -> set[int]:
-    """Active members who replied to someone else (not to themselves, not to a bot): the
-    seed's altruism in what members do."""
-    events = InteractionEvent._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT member_id, target_member_id FROM {events}"
-            " WHERE community_id = %s AND kind = %s AND occurred_at >= %s AND occurred_at < %s"
-            " AND target_member_id IS NOT NULL AND target_member_id <> member_id",
-            [community.pk, EventKind.REPLY.value, *db_bounds(community, start, end)],
-        )
-        return {member for member, target in cursor.fetchall() if target not in bots} & active
+def _helpers(counts: dict[tuple[int, int, str], int], active: set[int], bots: set[int]) -> set[int]:
+    """Active members who replied to someone else (not to a bot): the seed's altruism in what
+    members do. From the counts the ties are made of: no read of its own."""
+    reply = EventKind.REPLY.value
+    return {
+        source for source, target, kind in counts if kind == reply and target not in bots
+    } & active
 
 
 def _moderation_events(community: Community, start: dt.date, end: dt.date) -> int:
@@ -197,13 +191,15 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
         return {pair: w for pair, w in ties.items() if pair[0] not in bots and pair[1] not in bots}
 
     # The four heaviest reads, each a pass over the period's events, two at a time.
-    chatter, silence, talk, ladder = concurrently(
+    chatter, silence, counts, ladder = concurrently(
         lambda: noise(community, start, end),
         lambda: unanswered(community, start, end, replying=replying),
-        lambda: conversation_ties(community, since=since, until=until, replying=replying),
+        lambda: addressed(community, since=since, until=until),
         lambda: shirky_ladder(community, end, days=days, replying=replying, active=active),
     )
-    talk = human(talk)
+    talk = human(
+        conversation_ties(community, since=since, until=until, replying=replying, counts=counts)
+    )
     ties = merge_ties(talk, human(attendance_ties(community, since=since, until=until)))
     network = analyse(member_graph(ties), camps=(2,))
     # Reciprocity is about answering: being in the same room is not an answer.
@@ -234,7 +230,7 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
             chatter=chatter,
         ),
         ladder=ladder,
-        helpers=len(_helpers(community, start, end, active, bots)),
+        helpers=len(_helpers(counts, active, bots)),
         has_reply_data=bool(replying),
         thread_people=len(ladder.participants & active),
         partners=_partners(talk, active),

@@ -57,16 +57,11 @@ def interaction_ties(
     )
 
 
-def conversation_ties(
-    community: Community,
-    *,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-    replying: set[int] | None = None,
-) -> Ties:
-    """Directed ties (author, addressed member) -> weight from replies, mentions, reactions
-    and, in channels without replies, answering turns; summed by the database. ``replying``:
-    the channels with replies, when the caller has found them already."""
+def addressed(
+    community: Community, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> dict[tuple[int, int, str], int]:
+    """(author, addressed member, kind) -> events of ``[since, until)``: replies, mentions and
+    reactions between two members, counted by the database in one pass."""
     events = InteractionEvent._meta.db_table
     kinds = list(KIND_WEIGHTS)
     where = [
@@ -83,15 +78,31 @@ def conversation_ties(
     if until is not None:
         where.append("occurred_at < %s")
         params.append(db_moment(until))
-    ties: Ties = defaultdict(float)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT member_id, target_member_id, kind, COUNT(*) FROM {events}"
             f" WHERE {' AND '.join(where)} GROUP BY member_id, target_member_id, kind",
             params,
         )
-        for source, target, kind, count in cursor.fetchall():
-            ties[(source, target)] += KIND_WEIGHTS[kind] * count
+        return {(source, target, kind): count for source, target, kind, count in cursor}
+
+
+def conversation_ties(
+    community: Community,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    replying: set[int] | None = None,
+    counts: Mapping[tuple[int, int, str], int] | None = None,
+) -> Ties:
+    """Directed ties (author, addressed member) -> weight from replies, mentions, reactions
+    and, in channels without replies, answering turns. ``replying`` (the channels with
+    replies) and ``counts`` (``addressed``'s): when the caller has read them already."""
+    if counts is None:
+        counts = addressed(community, since=since, until=until)
+    ties: Ties = defaultdict(float)
+    for (source, target, kind), count in counts.items():
+        ties[(source, target)] += KIND_WEIGHTS[kind] * count
     turns = adjacency_ties(community, since=since, until=until, replying=replying)
     return merge_ties(ties, turns)
 
