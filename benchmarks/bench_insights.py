@@ -39,7 +39,6 @@ import contextlib
 import datetime as dt
 import inspect
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -260,18 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.child:
-        sys.path.insert(0, os.environ.get("SHEQUN_BENCH_SRC", str(bench_scoring.REPO / "src")))
-        spec = json.loads(args.child)
-        if spec.get("profile"):
-            import cProfile
-
-            profiler = cProfile.Profile()
-            result = profiler.runcall(run_step, spec)
-            profiler.dump_stats(spec["profile"])
-        else:
-            result = run_step(spec)
-        print(json.dumps(result))
-        return 0
+        return bench_scoring.run_child(args.child, run_step)
     steps = [name.strip() for name in args.steps.split(",") if name.strip()]
     if unknown := set(steps) - set(STEPS):
         parser.error(f"unknown steps: {', '.join(sorted(unknown))}")

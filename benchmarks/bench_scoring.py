@@ -444,6 +444,23 @@ def vars_of(args) -> dict:
     return {"events": args.events, "members": args.members, "seed": args.seed}
 
 
+def run_child(spec_json: str, step: Any) -> int:
+    """Run one timed step in this (child) process, under cProfile when the spec names a
+    profile file, and print its result as JSON for the parent."""
+    sys.path.insert(0, os.environ.get("SHEQUN_BENCH_SRC", str(REPO / "src")))
+    spec = json.loads(spec_json)
+    if spec.get("profile"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(step, spec)
+        profiler.dump_stats(spec["profile"])
+    else:
+        result = step(spec)
+    print(json.dumps(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -473,18 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.child:
-        sys.path.insert(0, os.environ.get("SHEQUN_BENCH_SRC", str(REPO / "src")))
-        spec = json.loads(args.child)
-        if spec.get("profile"):
-            import cProfile
-
-            profiler = cProfile.Profile()
-            result = profiler.runcall(run_step, spec)
-            profiler.dump_stats(spec["profile"])
-        else:
-            result = run_step(spec)
-        print(json.dumps(result))
-        return 0
+        return run_child(args.child, run_step)
     OUT.mkdir(exist_ok=True)
     results = []
     for database in [name.strip() for name in args.databases.split(",") if name.strip()]:

@@ -91,13 +91,6 @@ def _members(community: Community) -> tuple[dict[int, str], set[int], set[int], 
     return names, staff, bots, founders, operators
 
 
-def _scalar(sql: str, params: list[object]) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return int(row[0] or 0) if row else 0
-
-
 def _helpers(counts: dict[tuple[int, int, str], int], active: set[int], bots: set[int]) -> set[int]:
     """Active members who replied to someone else (not to a bot): the seed's altruism in what
     members do. From the counts the ties are made of: no read of its own."""
@@ -112,11 +105,14 @@ def _moderation_events(community: Community, start: dt.date, end: dt.date) -> in
     constant, not a parameter) so that the partial index ``event_moderation_time`` serves it
     on SQLite too, rather than a walk over every event of the period."""
     events = InteractionEvent._meta.db_table
-    return _scalar(
-        f"SELECT COUNT(*) FROM {events} WHERE community_id = %s"
-        f" AND kind = '{EventKind.MODERATION.value}' AND occurred_at >= %s AND occurred_at < %s",
-        [community.pk, *db_bounds(community, start, end)],
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {events} WHERE community_id = %s"
+            f" AND kind = '{EventKind.MODERATION.value}'"
+            " AND occurred_at >= %s AND occurred_at < %s",
+            [community.pk, *db_bounds(community, start, end)],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def _partners(ties: Ties, active: set[int]) -> dict[int, int]:

@@ -78,10 +78,6 @@ def _forces(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _day(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
 def describe_changes(data: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
     if previous is None:
         return []
@@ -137,8 +133,8 @@ def report_context(
     }
     return {
         "data": data,
-        "first_day": _day(period["start"]),
-        "last_day": _day(period["end"]) - dt.timedelta(days=1),
+        "first_day": dt.date.fromisoformat(period["start"]),
+        "last_day": dt.date.fromisoformat(period["end"]) - dt.timedelta(days=1),
         "verdict_label": texts.status_label(data["verdict"]),
         "top_line": [texts.describe(check) for check in data["top_line"]],
         "iron_rules": [texts.describe(check) for check in data["iron_rules"]],
