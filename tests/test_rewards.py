@@ -41,6 +41,7 @@ from shequn.rewards.services import (
     do_award_points,
     do_delete_rule,
     do_import_rules_toml,
+    do_keyed_entry,
     do_manual_entry,
     do_reverse_entry,
     do_save_level_scheme,
@@ -308,6 +309,22 @@ def test_an_entry_is_reversed_once_and_a_reversal_never(community):
     history = points_history(ann)
     assert [(e.amount, e.balance_after) for e in history] == [(-30, 0), (30, 30)]
     assert history[1].is_reversed
+
+
+def test_a_keyed_entry_is_given_once_and_reversible(community):
+    ann = person(community, "Ann")
+    penalty, made = do_keyed_entry(
+        ann, -20, reason="flood: 12 messages in 60 s", key="charter-violation:7", rule_key="flood"
+    )
+    assert made and (penalty.amount, penalty.kind, penalty.rule_key) == (-20, "automatic", "flood")
+    before = table_counts()
+    again, made = do_keyed_entry(ann, -20, reason="flood again", key="charter-violation:7")
+    assert (again.pk, made) == (penalty.pk, False)
+    assert table_counts() == before
+    with pytest.raises(PointsError, match="whole number"):
+        do_keyed_entry(ann, 0, reason="nothing", key="charter-violation:8")
+    do_reverse_entry(penalty, reason="appeal upheld", actor=None)
+    assert member_balance(ann) == stored_balance(ann) == 0
 
 
 # --------------------------------------------------------------------------- awarding

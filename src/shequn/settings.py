@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "shequn.tiers",
     "shequn.activities",
     "shequn.insights",
+    "shequn.culture",
+    "shequn.charter",
+    "shequn.exchange",
+    "shequn.commerce",
     "shequn.web",
     "shequn.api",
 ]

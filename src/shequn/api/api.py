@@ -15,9 +15,13 @@ from shequn.api import errors
 from shequn.api.auth import AUTH
 from shequn.api.routers import (
     activities,
+    charter,
+    commerce,
     communities,
+    culture,
     diagnoses,
     events,
+    exchange,
     imports,
     members,
     points,
@@ -76,5 +80,9 @@ for module in (
     points,
     activities,
     diagnoses,
+    culture,
+    charter,
+    exchange,
+    commerce,
 ):
     api.add_router("", module.router)

@@ -14,6 +14,10 @@ from __future__ import annotations
 import click
 
 from shequn import __version__
+from shequn.cli import charter as charter_cli
+from shequn.cli import commerce as commerce_cli
+from shequn.cli import culture as culture_cli
+from shequn.cli import exchange as exchange_cli
 from shequn.cli.activities import activities, rituals
 from shequn.cli.base import ShequnGroup
 from shequn.cli.communities import communities
@@ -50,6 +54,9 @@ cli.add_command(tiers)
 cli.add_command(activities)
 cli.add_command(rituals)
 cli.add_command(report)
+for module in (culture_cli, charter_cli, exchange_cli, commerce_cli):
+    for command in module.COMMANDS:
+        cli.add_command(command)
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ class EventKind(models.TextChoices):
     ATTEND = "attend", _("attend")
     HOST = "host", _("host")
     SPEAK = "speak", _("speak")
+    # The needs-and-offers exchange (shequn.exchange): an introduction an operator confirmed,
+    # from the member with the need to the member with the offer — a tie in the network.
+    CONNECTION = "connection", _("connection")
 
 
 # Which rollup counters each kind feeds: (column for the acting member, column for the target).

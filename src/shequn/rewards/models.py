@@ -193,6 +193,9 @@ class PointEntry(models.Model):
         BONUS = "bonus", _("first-time bonus")
         MANUAL = "manual", _("manual")
         REVERSAL = "reversal", _("reversal")
+        # Given by another part of shequn on its own terms (a charter rule's penalty or reward,
+        # a connection made through the needs-and-offers exchange), keyed so it is given once.
+        AUTOMATIC = "automatic", _("automatic")
 
     community = models.ForeignKey(
         "communities.Community",

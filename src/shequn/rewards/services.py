@@ -192,6 +192,51 @@ def do_manual_entry(member: Member, amount: int, *, reason: str, actor: Any) -> 
 
 
 @transaction.atomic
+def do_keyed_entry(
+    member: Member,
+    amount: int,
+    *,
+    reason: str,
+    key: str,
+    rule_key: str = "",
+    occurred_at: Any = None,
+    source_event: InteractionEvent | None = None,
+    actor: Any = None,
+) -> tuple[PointEntry, bool]:
+    """Give (amount > 0) or take (amount < 0) points on another app's terms — a charter
+    rule's penalty or reward, a connection made — under an idempotency key of that app's own
+    (e.g. ``charter-violation:42``), so that replaying the same cause never counts twice.
+
+    Returns the entry and whether it is new (an existing key returns the entry it made).
+    Not audited here: the calling action records its own audit entry."""
+    text = _check_reason(reason)
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
+        raise PointsError(_("The amount must be a whole number other than 0."))
+    if abs(amount) > MAX_POINTS:
+        raise PointsError(_("The amount is too large (at most %(n)d).") % {"n": MAX_POINTS})
+    community = member.community
+    existing = PointEntry.objects.filter(community=community, idempotency_key=key).first()
+    if existing is not None:
+        return existing, False
+    when = occurred_at or timezone.now()
+    entry = PointEntry(
+        community=community,
+        member=member,
+        amount=amount,
+        kind=PointEntry.Kind.AUTOMATIC,
+        rule_key=rule_key[:64],
+        reason=text,
+        source_event=source_event,
+        occurred_at=when,
+        day=timezone.localdate(when, timezone=community.zoneinfo),
+        idempotency_key=key,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    _append(community, entry)
+    return entry, True
+
+
+@transaction.atomic
 def do_reverse_entry(entry: PointEntry, *, reason: str, actor: Any) -> PointEntry:
     """Cancel an entry with a new, opposite one (an entry is reversed at most once, and a
     reversal is never reversed: award or deduct by hand instead); audited."""

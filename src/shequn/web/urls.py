@@ -15,6 +15,10 @@ community_patterns = [
     path("points/", include("shequn.web.points.urls")),
     path("activities/", include(activities_urls.community_urlpatterns)),
     path("diagnosis/", include("shequn.web.diagnosis.urls")),
+    path("culture/", include("shequn.web.culture.urls")),
+    path("charter/", include("shequn.web.charter.urls")),
+    path("exchange/", include("shequn.web.exchange.urls")),
+    path("commerce/", include("shequn.web.commerce.urls")),
     path("imports/", include("shequn.web.imports.urls")),
     path("manage/", include("shequn.web.manage.urls")),
 ]
@@ -34,5 +38,7 @@ urlpatterns = [
     path("invitations/<str:token>/", account.invitation, name="invitation"),
     path("p/<str:token>/", progress.member_progress_page, name="member_progress"),
     *activities_urls.public_urlpatterns,
+    path("", include("shequn.web.culture.public_urls")),
+    path("", include("shequn.web.exchange.public_urls")),
     path("c/<slug:slug>/", include(community_patterns)),
 ]

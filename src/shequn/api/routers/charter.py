@@ -1,0 +1,5 @@
+"""/communities/{slug}/…: charter."""
+
+from ninja import Router
+
+router = Router(tags=["charter"])

@@ -1,0 +1,5 @@
+"""/communities/{slug}/…: business model."""
+
+from ninja import Router
+
+router = Router(tags=["commerce"])

@@ -1,0 +1,5 @@
+"""/communities/{slug}/…: culture and goals."""
+
+from ninja import Router
+
+router = Router(tags=["culture"])

@@ -1,0 +1,5 @@
+"""/communities/{slug}/…: needs and offers."""
+
+from ninja import Router
+
+router = Router(tags=["exchange"])

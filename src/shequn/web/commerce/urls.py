@@ -1,0 +1,5 @@
+"""URLs of the business model pages, under /c/<slug>/commerce/."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
