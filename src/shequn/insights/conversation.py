@@ -262,37 +262,43 @@ def noise(community: Community, start: dt.date, end: dt.date) -> Measure:
     kinds = ", ".join(["%s"] * len(MESSAGE_KINDS))
     empty_types = ", ".join(["%s"] * len(EMPTY_TYPES))
     gap = seconds_between("occurred_at", "previous_at")
-    in_period = (
-        f"e.community_id = %s AND e.kind IN ({kinds})"
-        " AND e.occurred_at >= %s AND e.occurred_at < %s"
-    )
+
+    def in_period(alias: str) -> str:
+        return (
+            f"{alias}.community_id = %s AND {alias}.kind IN ({kinds})"
+            f" AND {alias}.occurred_at >= %s AND {alias}.occurred_at < %s"
+        )
+
     period_params = [community.pk, *MESSAGE_KINDS, *db_bounds(community, start, end)]
-    # Repeats are ranked apart, over the rows with a long enough text only: ranking every
-    # message by (member, text) would sort the whole period for the few that can repeat.
+    # Repeats are ranked apart, over the rows with a long enough text only (ranking every
+    # message by (member, text) would sort the whole period for the few that can repeat), and
+    # looked up as a set (``IN``: built once, probed per row).
     sql = (
-        "WITH repeated AS (SELECT id FROM ("
-        " SELECT e.id, ROW_NUMBER() OVER ("
-        " PARTITION BY e.member_id, e.text ORDER BY e.occurred_at, e.id) AS copy"
-        f" FROM {events} AS e WHERE {in_period} AND e.text IS NOT NULL AND LENGTH(e.text) >= %s"
-        ") AS texts WHERE copy > 1)"
-        " SELECT COUNT(*), SUM(empty), SUM(flood), SUM(repeated),"
+        "SELECT COUNT(*), SUM(empty), SUM(flood), SUM(repeated),"
         " SUM(CASE WHEN empty + flood + repeated > 0 THEN 1 ELSE 0 END) FROM ("
-        " SELECT empty, CASE WHEN r.id IS NULL THEN 0 ELSE 1 END AS repeated,"
+        " SELECT empty, repeated,"
         f" CASE WHEN previous_at IS NOT NULL AND {gap} < %s THEN 1 ELSE 0 END AS flood"
         " FROM ("
-        f" SELECT e.id, e.occurred_at, CASE WHEN e.text_length = 0"
+        f" SELECT e.occurred_at, CASE WHEN e.text_length = 0"
         f" AND e.content_type IN ({empty_types}) THEN 1 ELSE 0 END AS empty,"
+        " CASE WHEN e.text IS NOT NULL AND LENGTH(e.text) >= %s AND e.id IN ("
+        " SELECT id FROM (SELECT t.id, ROW_NUMBER() OVER ("
+        " PARTITION BY t.member_id, t.text ORDER BY t.occurred_at, t.id) AS copy"
+        f" FROM {events} AS t WHERE {in_period('t')}"
+        " AND t.text IS NOT NULL AND LENGTH(t.text) >= %s) AS texts WHERE copy > 1)"
+        " THEN 1 ELSE 0 END AS repeated,"
         f" LAG(e.occurred_at, {FLOOD_MESSAGES}) OVER (PARTITION BY e.channel_id, e.member_id"
         " ORDER BY e.occurred_at, e.id) AS previous_at"
         f" FROM {events} AS e JOIN {members} AS m ON m.id = e.member_id"
-        f" WHERE {in_period} AND NOT m.is_bot AND m.role NOT IN (%s, %s)"
-        ") AS flagged LEFT JOIN repeated AS r ON r.id = flagged.id) AS messages"
+        f" WHERE {in_period('e')} AND NOT m.is_bot AND m.role NOT IN (%s, %s)"
+        ") AS flagged) AS messages"
     )
     params = [
-        *period_params,
-        REPEAT_MIN_CHARS,
         FLOOD_SECONDS,
         *EMPTY_TYPES,
+        REPEAT_MIN_CHARS,
+        *period_params,
+        REPEAT_MIN_CHARS,
         *period_params,
         *STAFF,
     ]
