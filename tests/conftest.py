@@ -13,6 +13,16 @@ from shequn.communities.services import do_create_community
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request in Chinese leaves its language active on the thread (LocaleMiddleware), and
+    the next test would read Chinese messages: every test starts from the default."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def community(db):
     return do_create_community(slug="club", name="Club")

@@ -109,7 +109,34 @@ def test_culture_and_misconceptions_about_purpose():
     )
     assert chat.status == MET
     assert audit.not_chat_group(facts()).status == NOT_MET
-    assert audit.charter(facts(moderation_events=4)).status == NO_DATA
+    assert audit.not_chat_group(facts(goals=1)).status == NOT_MET  # a goal, nothing done yet
+    assert audit.not_crowd(facts(goals=2)).status == AT_RISK  # goals but no mission
+
+
+def test_a_charter_must_be_written_down_and_enforced():
+    written = {"has_text": True, "version": 2, "acknowledged": 40}
+    enforced = audit.charter(facts(charter={**written, "rules_enabled": 3, "violations_30d": 4}))
+    assert enforced.status == MET and enforced.evidence["rules_enabled"] == 3
+    decided = audit.charter(facts(charter={**written, "decided_30d": 2}))
+    assert decided.status == MET
+    idle = audit.charter(facts(charter=written))
+    assert (idle.status, idle.reason) == (AT_RISK, "not_enforced")
+    moderated = audit.charter(facts(moderation_events=4))
+    assert (moderated.status, moderated.reason) == (AT_RISK, "unwritten")
+    assert (audit.charter(facts()).status, audit.charter(facts()).reason) == (
+        NOT_MET,
+        "no_charter",
+    )
+    words = texts.describe(enforced.as_dict())
+    assert "version 2" in words["evidence_text"] and "3 rules" in words["evidence_text"]
+
+
+def test_connections_made_are_value_created():
+    made = audit.creates_value(facts(connections={"connections": 3, "helped": 1, "deals": 1}))
+    assert made.evidence["connections"] is True and made.evidence["connections_made"] == 3
+    # No help, cooperation or activity in the period: the connections alone are at risk.
+    assert made.status == AT_RISK
+    assert audit.creates_value(facts()).status == NOT_MET
 
 
 def test_a_fan_club_runs_through_its_leader():

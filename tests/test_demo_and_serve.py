@@ -85,6 +85,23 @@ def test_demo_imports_the_whole_bundled_sample(demo_dir):
     assert members >= 2295
 
 
+def test_demo_runs_its_charter_over_the_real_data_and_sets_a_goal(demo_dir):
+    with sqlite3.connect(demo_dir[0] / "shequn.sqlite3") as db:
+        rewards = dict(
+            db.execute(
+                "SELECT r.key, COUNT(*) FROM charter_reward AS w"
+                " JOIN charter_charterrule AS r ON r.id = w.rule_id"
+                " JOIN communities_community AS c ON c.id = r.community_id"
+                " WHERE c.slug = 'history-meta' GROUP BY r.key"
+            ).fetchall()
+        )
+        goals = db.execute("SELECT COUNT(*) FROM culture_goal").fetchone()[0]
+        versions = db.execute("SELECT COUNT(*) FROM charter_charterversion").fetchone()[0]
+    # Answers within the hour and welcomes of newcomers are found in the Stack Exchange data.
+    assert rewards["fast-answer"] > 0 and rewards["welcome"] > 0
+    assert (goals, versions) == (2, 2)
+
+
 def test_serve_answers_with_the_web_app_its_static_files_and_the_demo_login(demo_dir):
     data_dir, password = demo_dir
     port = _free_port()

@@ -184,7 +184,8 @@ def test_the_api_makes_lists_reads_and_deletes_diagnoses(karate, client, make_ac
     assert body["changes"] == []  # nothing kept before it
     checks = {check["code"]: check for check in body["diagnosis"]["iron_rules"]}
     assert checks["multi_centre"]["title"].startswith("1.")
-    assert checks["charter"]["status"] == "no_data"
+    # No charter written down in shequn, no rule on, no moderation imported.
+    assert (checks["charter"]["status"], checks["charter"]["reason"]) == ("not_met", "no_charter")
     listed = client.get(base, **auth).json()
     assert [row["id"] for row in listed] == [body["id"]]
     chinese = client.get(f"{base}/{body['id']}", HTTP_ACCEPT_LANGUAGE="zh-hans", **auth).json()
@@ -249,7 +250,7 @@ def test_history_meta_stack_exchange_end_to_end(tmp_path):
     assert checks["not_chat_group"]["status"] == "at_risk"
     # Mission, positioning and values come from the demo profile; no charter is recorded.
     assert checks["not_crowd"]["status"] == "met"
-    assert checks["charter"]["status"] == "no_data"
+    assert checks["charter"]["status"] == "not_met"
     forces = data["dynamics"]["forces"]
     assert all(forces[code]["score"] is not None for code in forces)
     assert forces["cohesion"]["previous"] is not None  # 2011's late months are the period before

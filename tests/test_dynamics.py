@@ -161,3 +161,47 @@ def community_with_people():
         for name in ("Ann", "Bob", "Cid")
     ]
     return community, people
+
+
+def test_goals_and_charter_violations_enter_the_forces(tmp_path):
+    from shequn.charter.services import do_enable_rule, do_report_violation, do_save_rule
+    from shequn.culture.selectors import goal_progress_summary
+    from shequn.culture.services import do_create_goal
+    from shequn.interactions.models import InteractionEvent
+
+    community = do_create_community(slug="kept", name="Kept")
+    rows = [("ann", 31, None), ("bob", 32, 0), ("cid", 33, 1), ("ann", 40, None)]
+    _import(community, tmp_path, rows)
+    do_recompute_tiers(community, as_of=dt.date(2024, 2, 29))
+    ann = Member.objects.get(community=community, display_name="Ann")
+    do_create_goal(
+        community,
+        {
+            "title": "Ten members",
+            "metric": "members",
+            "target": 10,
+            "start_on": dt.date(2024, 1, 1),
+            "deadline": dt.date(2024, 3, 31),
+            "owner": ann,
+        },
+    )
+    rule = do_save_rule(
+        community,
+        {"key": "reported", "name": "Reported", "kind": "reported", "consequence": "warning"},
+        actor=None,
+    )
+    do_enable_rule(rule, actor=None)
+    message = InteractionEvent.objects.get(community=community, source_id="m3")
+    do_report_violation(rule, ann, event=message, note="shouting")
+
+    dynamics = group_dynamics(community, dt.date(2024, 3, 1))
+
+    driving = {c.code: c for c in dynamics.forces["driving"].components}
+    progress = goal_progress_summary(community, dt.date(2024, 2, 29))["mean_progress"]
+    assert progress and driving["goal_progress"].value == pytest.approx(progress, abs=1e-4)
+    assert driving["goal_progress"].detail["goals"] == 1
+    dissipative = {c.code: c for c in dynamics.forces["dissipative"].components}
+    violations = dissipative["charter_violations"]
+    # one violation among three active members: 33.3 per hundred, past the full score (10)
+    assert violations.detail == {"violations": 1, "active": 3}
+    assert violations.value == pytest.approx(100 / 3, abs=1e-3) and violations.score == 100.0

@@ -16,18 +16,33 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{[^}]*\}")
 
 def _po_entries(*, with_context: bool = False) -> dict:
     """msgid -> msgstr of the entries without a context (or, ``with_context``, those with
-    one, keyed (context, msgid))."""
+    one, keyed (context, msgid)), plural entries left out. A field may go on over lines (a
+    string with newlines)."""
     entries: dict = {}
-    msgid = context = None
+    fields: dict[str, str] = {}
+    current = ""
+
+    def finish() -> None:
+        msgid = fields.get("msgid")
+        plural = "msgid_plural" in fields  # its msgstr follows the plural form: not compared
+        if msgid and not plural and "msgstr" in fields and ("msgctxt" in fields) == with_context:
+            key = (fields["msgctxt"], msgid) if with_context else msgid
+            entries[key] = fields["msgstr"]
+        fields.clear()
+
     for line in (CATALOGUE / "django.po").read_text(encoding="utf-8").splitlines():
-        if line.startswith("msgctxt "):
-            context = ast.literal_eval(line[8:])
-        elif line.startswith("msgid "):
-            msgid = ast.literal_eval(line[6:])
-        elif line.startswith("msgstr ") and msgid:
-            if (context is not None) == with_context:
-                entries[(context, msgid) if with_context else msgid] = ast.literal_eval(line[7:])
-            msgid = context = None
+        if line.startswith('"') and current:
+            fields[current] += ast.literal_eval(line)
+            continue
+        keyword, _space, rest = line.partition(" ")
+        if keyword in ("msgctxt", "msgid", "msgid_plural", "msgstr", "msgstr[0]"):
+            if keyword in ("msgctxt", "msgid") and "msgstr" in fields:
+                finish()
+            current = "msgstr" if keyword == "msgstr[0]" else keyword
+            fields[current] = ast.literal_eval(rest)
+        else:
+            current = ""
+    finish()
     return entries
 
 

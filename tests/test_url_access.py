@@ -42,6 +42,10 @@ PUBLIC = {
     "web:activity_ticket_cancel",
     "web:activity_feedback",
     "web:activities_feed",
+    # The exchange's public form (the community's revocable token is the permission).
+    "web:exchange_public",
+    # A goal's members' progress page (opt-in and revocable; its token is the permission).
+    "web:goal_public",
 }
 
 
@@ -96,6 +100,10 @@ def other_objects(community, other_community, make_account, settings):
     entry = do_manual_entry(member, 5, reason="theirs", actor=other_founder)
     activity, registration, guest, ritual = _other_activity(other_community, member)
     report = do_save_diagnosis(other_community, end=dt.date(2024, 1, 1), actor=other_founder)
+    offer, purchase, cost = _other_commerce(other_community, member)
+    exchange_post, exchange_connection = _other_exchange(other_community, member)
+    goal, testimonial = _other_culture(other_community, member)
+    charter_version, charter_rule, violation = _other_charter(other_community, member)
     return {
         "token_id": token.pk,  # another account's token
         "member_id": member.pk,
@@ -109,7 +117,71 @@ def other_objects(community, other_community, make_account, settings):
         "guest_id": guest.pk,
         "ritual_id": ritual.pk,
         "report_id": report.pk,
+        "offer_id": offer.pk,
+        "purchase_id": purchase.pk,
+        "cost_id": cost.pk,
+        "post_id": exchange_post.pk,
+        "connection_id": exchange_connection.pk,
+        "goal_id": goal.pk,
+        "testimonial_id": testimonial.pk,
+        "charter_version_id": charter_version.pk,
+        "charter_rule_id": charter_rule.pk,
+        "violation_id": violation.pk,
     }
+
+
+def _other_charter(other_community, member):
+    """A charter version, a rule and a reported violation of the other community."""
+    from shequn.charter.services import do_publish_charter, do_report_violation
+    from shequn.charter.services import do_save_rule as do_save_charter_rule
+
+    version = do_publish_charter(other_community, "Theirs", actor=None)
+    rule = do_save_charter_rule(
+        other_community, {"key": "theirs", "kind": "reported", "enabled": True}, actor=None
+    )
+    return version, rule, do_report_violation(rule, member, note="theirs")
+
+
+def _other_culture(other_community, member):
+    """A goal and a testimonial of the other community."""
+    from shequn.culture.services import do_create_goal, do_record_testimonial
+
+    goal = do_create_goal(
+        other_community,
+        {
+            "title": "Theirs",
+            "metric": "members",
+            "target": 10,
+            "deadline": "2030-01-01",
+            "owner": member,
+        },
+    )
+    return goal, do_record_testimonial(other_community, {"member": member, "text": "Theirs"})
+
+
+def _other_exchange(other_community, member):
+    """A need of the other community and its connection with an offer."""
+    from shequn.exchange.services import do_confirm_connection, do_create_post
+
+    helper = Member.objects.create(community=other_community, display_name="Their helper")
+    need = do_create_post(other_community, {"kind": "need", "title": "Theirs"}, member=member)
+    offer = do_create_post(other_community, {"kind": "offer", "title": "Theirs"}, member=helper)
+    return need, do_confirm_connection(need, offer)
+
+
+def _other_commerce(other_community, member):
+    """An offer of the other community, a purchase of it and a month's cost."""
+    from shequn.commerce.services import do_add_cost, do_create_offer, do_record_purchase
+
+    offer = do_create_offer(
+        other_community, {"kind": "course", "name": "Theirs", "price": "9", "currency": "CNY"}
+    )
+    purchase = do_record_purchase(other_community, {"member": member, "offer": offer})
+    cost = do_add_cost(
+        other_community,
+        {"month": "2024-01", "category": "tools", "amount": "5", "currency": "CNY"},
+    )[0]
+    return offer, purchase, cost
 
 
 def _other_activity(other_community, member):

@@ -76,9 +76,92 @@ def load_demo_communities(
         summary = do_import(
             community, SAMPLE_DIR / folder, format_name=format_name, channel=channel
         )
+        set_up_demo_culture(community)
         keep_demo_diagnoses(community)
         loaded.append((community, summary))
     return loaded
+
+
+# The demo's charter: its text (written for the demo) and rules run over the real data, so the
+# violation log and the rewards show what the rules find in it.
+DEMO_CHARTER = """1. Be kind: criticise ideas, never people.
+2. Stay on topic; say where a side discussion belongs instead of starting it here.
+3. No flooding: say it in one message rather than ten.
+4. Welcome newcomers and answer questions: help given is what this community is for.
+Breaking these rules costs points; an operator decides every reported case, and any decision
+can be appealed."""
+DEMO_RULES = [
+    {
+        "key": "flood",
+        "name": "No flooding",
+        "kind": "flood",
+        "params": {"messages": 5, "seconds": 60},
+        "consequence": "penalty",
+        "points": 5,
+    },
+    {
+        "key": "welcome",
+        "name": "Welcome a newcomer",
+        "kind": "welcome",
+        "params": {"days": 7},
+        "consequence": "reward",
+        "points": 5,
+    },
+    {
+        "key": "fast-answer",
+        "name": "Answer a question within the hour",
+        "kind": "fast_answer",
+        "params": {"minutes": 60},
+        "consequence": "reward",
+        "points": 10,
+    },
+]
+
+
+def set_up_demo_culture(community: Any) -> None:
+    """Once per demo community: the charter and its rules (checked over the whole archive), and
+    a goal over the archive's last six months owned by its most active member."""
+    import datetime as dt
+
+    from django.db.models import Sum
+
+    from shequn.charter.models import CharterRule
+    from shequn.charter.services import do_check, do_publish_charter, do_save_rule
+    from shequn.culture.models import Goal
+    from shequn.culture.services import do_create_goal
+    from shequn.interactions.selectors import latest_event_day
+    from shequn.members.models import Member
+
+    if not CharterRule.objects.filter(community=community).exists():
+        do_publish_charter(community, DEMO_CHARTER, actor=None)
+        for values in DEMO_RULES:
+            do_save_rule(community, {**values, "enabled": True, "applies_from": None}, actor=None)
+        do_check(community, full=True)
+    last = latest_event_day(community)
+    if last is None or Goal.objects.filter(community=community).exists():
+        return
+    owner = (
+        Member.objects.filter(community=community, is_bot=False)
+        .annotate(messages=Sum("daily_rollups__messages"))
+        .filter(messages__gt=0)
+        .order_by("-messages", "pk")
+        .first()
+    )
+    if owner is None:
+        return
+    do_create_goal(
+        community,
+        {
+            "title": "Fifty members who have not lapsed",
+            "metric": "members",
+            "params": {},
+            "target": 50,
+            "start_on": last - dt.timedelta(days=180),
+            "deadline": last,
+            "owner": owner,
+        },
+        actor=None,
+    )
 
 
 # The demo keeps this many monthly diagnoses, so the diagnosis page has periods to compare.

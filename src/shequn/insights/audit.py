@@ -16,15 +16,18 @@ on the period's facts (DESIGN.md "Audit"). Thresholds, with the reason for each:
 5. activity is not health (活跃不说明什么): much talk with little cooperation (under 10 % of
    contributions in threads of three people), a few people doing most of it (the top 10 % make
    over ``CONCENTRATION_MAX``) or noise over ``NOISE_MAX`` each count as a problem.
-6. a charter (规章制度) that is enforced: charters arrive with a later version; until then only
-   the moderation actions imported are shown, and the check has no data.
+6. a charter (规章制度) that is enforced: its text written down in shequn (``shequn.charter``)
+   and enforcement seen — a rule switched on, a violation decided in the last 30 days, or
+   moderation actions imported for the period. Moderation without a written charter, or a
+   charter nobody enforces, is at risk; neither is not met.
 7. a culture (文化): a mission, values advocated or opposed, and rituals people attend.
 
-Misconceptions: not just a chat group (a common goal, cooperation and collective action), not a
-fan club (``ORDINARY_MET`` of the interaction runs between ordinary members, neither staff nor
-the top person), not a venue (relationships: ``RECIPROCITY_MET`` of ties answered), not a crowd
-(a mission and a positioning or values). The top line: creates value (help given, cooperation,
-activities attended) and runs sustainably (cohesion at least the dissipative force,
+Misconceptions: not just a chat group (a common goal — a mission or a goal set — cooperation and
+collective action), not a fan club (``ORDINARY_MET`` of the interaction runs between ordinary
+members, neither staff nor the top person), not a venue (relationships: ``RECIPROCITY_MET`` of
+ties answered), not a crowd (a mission and a positioning, values or goals). The top line:
+creates value (help given, cooperation, activities attended, connections made through the
+needs-and-offers exchange) and runs sustainably (cohesion at least the dissipative force,
 multi-centre, no net outflow, someone besides the founder operating it).
 """
 
@@ -175,9 +178,23 @@ def activity_not_health(facts: Facts) -> Check:
 
 
 def charter(facts: Facts) -> Check:
-    return Check(
-        "charter", NO_DATA, {"moderation_events": facts.moderation_events}, "no_charter_yet"
-    )
+    status = facts.charter
+    evidence = {
+        "version": status.get("version"),
+        "acknowledged": status.get("acknowledged", 0),
+        "rules_enabled": status.get("rules_enabled", 0),
+        "violations_30d": status.get("violations_30d", 0),
+        "decided_30d": status.get("decided_30d", 0),
+        "moderation_events": facts.moderation_events,
+    }
+    enforced = bool(evidence["rules_enabled"] or evidence["decided_30d"] or facts.moderation_events)
+    if status.get("has_text"):
+        if enforced:
+            return Check("charter", MET, evidence)
+        return Check("charter", AT_RISK, evidence, "not_enforced")
+    if enforced:
+        return Check("charter", AT_RISK, evidence, "unwritten")
+    return Check("charter", NOT_MET, evidence, "no_charter")
 
 
 def culture(facts: Facts) -> Check:
@@ -186,6 +203,8 @@ def culture(facts: Facts) -> Check:
         "values": facts.values,
         "rituals": facts.rituals,
         "ritual_attendees": facts.ritual_attendees,
+        "goals": facts.goals,
+        "testimonials": facts.testimonials,
     }
     passed = facts.mission + (facts.values > 0) + (facts.ritual_attendees > 0)
     return Check("culture", by_count(passed, 3), evidence)
@@ -209,7 +228,7 @@ def _rung(facts: Facts, code: str) -> bool:
 
 def not_chat_group(facts: Facts) -> Check:
     evidence = {
-        "mission": facts.mission,
+        "common_goal": facts.mission or facts.goals > 0,
         "cooperation": _rung(facts, "cooperation"),
         "collective_action": _rung(facts, "collective_action"),
     }
@@ -247,8 +266,13 @@ def not_venue(facts: Facts) -> Check:
 
 
 def not_crowd(facts: Facts) -> Check:
-    evidence = {"mission": facts.mission, "positioning": facts.positioning, "values": facts.values}
-    defined = facts.mission + (facts.positioning or facts.values > 0)
+    evidence = {
+        "mission": facts.mission,
+        "positioning": facts.positioning,
+        "values": facts.values,
+        "goals": facts.goals,
+    }
+    defined = facts.mission + (facts.positioning or facts.values > 0 or facts.goals > 0)
     return Check("not_crowd", by_count(defined, 2), evidence)
 
 
@@ -257,17 +281,23 @@ def misconceptions(facts: Facts) -> list[Check]:
 
 
 def creates_value(facts: Facts) -> Check:
-    """Value shows as help given, cooperation and activities attended; a signal that cannot be
-    seen (no reply data for help) is left out rather than counted as absent."""
+    """Value shows as help given, cooperation, activities attended and connections made; a
+    signal that cannot be seen (no reply data for help) is left out rather than counted as
+    absent, and so are connections in a period without any (the exchange may not be in use)."""
     active = len(facts.active)
     help_share = share(facts.helpers, active)
+    connections = facts.connections.get("connections", 0)
     signals = {
         "help": None if not facts.has_reply_data else (help_share or 0) >= HELP_MET,
         "cooperation": _rung(facts, "cooperation"),
         "activities": _rung(facts, "collective_action") or facts.ritual_attendees > 0,
+        "connections": True if connections else None,
     }
     evidence = {
         **signals,
+        "connections_made": connections,
+        "connections_helped": facts.connections.get("helped", 0)
+        + facts.connections.get("deals", 0),
         "help_share": help_share if facts.has_reply_data else None,
         "cooperative_threads": next(
             r for r in facts.ladder.rungs if r.code == "cooperation"

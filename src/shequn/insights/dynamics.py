@@ -2,8 +2,8 @@
 force 耗散力, each 0–100, the mean of its measured components (DESIGN.md "Group dynamics").
 
 Every component keeps its raw value, the transform that made it a score and its status; a
-component without data (no activities held, no tiers computed yet, no charter or goals — those
-arrive with issue #8) is ``no_data`` and left out of its force's mean, never counted as zero.
+component without data (no activities held, no tiers computed yet, no goals set, no charter rule
+switched on) is ``no_data`` and left out of its force's mean, never counted as zero.
 Members are the community's people: bots and founders/operators (active by office) are left
 out, as everywhere in the community's figures.
 
@@ -14,9 +14,14 @@ Transforms (a value ``v`` to a score, clamped to 0–100):
 * net inflow ``(new − lapsed)/active``: ``50 + 100·v`` (no net change is 50);
 * participation growth ``active now / active before``: ``50·v`` (unchanged is 50, doubled 100);
 * activities × turnout: ``100 · min(1, held/4) · turnout`` (a weekly rhythm, everyone coming);
+* goal progress (the mean share of their targets that the community's goals reached by the
+  period's last day, ``shequn.culture``): ``100·v``;
 * churn: ``100·v``; concentration (the top 10 %'s share of contributions) ``100·(v−0.1)/0.9``,
   so an even spread scores 0 and one person doing everything 100; its detail gives the bus
   factor (CHAOSS: the fewest members who make half of all contributions);
+* charter violations per 100 active members (open or upheld, not overturned; measured once a
+  charter rule is switched on or a violation was reported, ``shequn.charter``): ``10·v`` — ten
+  violations per hundred active members in a period is the full dissipative score;
 * unanswered (the share of questions, or else thread openers, nobody else answered within 48 h;
   no data where no channel carries replies): ``100·v``;
 * noise (the share of messages that are empty, flood or repeats): ``100·v/0.3`` — 30 % noise
@@ -33,7 +38,9 @@ from typing import Any
 
 from django.db import connection
 
+from shequn.charter.selectors import charter_in_force, violation_count
 from shequn.communities.models import Community
+from shequn.culture.selectors import goal_progress_summary
 from shequn.insights.conversation import Measure, noise, unanswered
 from shequn.insights.network import (
     Ties,
@@ -233,6 +240,8 @@ def group_dynamics(
     growth = len(active) / len(active_before) if active_before else None
     held, turnout = _activities_held(community, start, end)
     rhythm = min(1.0, held / 4) * turnout if held else None
+    goals = goal_progress_summary(community, end - dt.timedelta(days=1))
+    progress = goals["mean_progress"]
     advocates = (
         None
         if tiers is None or not active
@@ -245,7 +254,9 @@ def group_dynamics(
                    active=len(active), before=len(active_before)),
         _component("activities_turnout", rhythm, None if rhythm is None else 100 * rhythm,
                    held=held, turnout=round(turnout, 4)),
-        _component("goal_progress", None, None),
+        _component("goal_progress", progress, None if progress is None else 100 * progress,
+                   goals=goals["goals"], achieved=goals["achieved"],
+                   on_track=goals["on_track"]),
         _component("advocates_share", advocates,
                    None if advocates is None else 100 * advocates / 0.2),
     ]  # fmt: skip
@@ -253,6 +264,8 @@ def group_dynamics(
     # Dissipative force
 
     churn = lapsed / len(active_before) if lapsed is not None and active_before else None
+    violations = violation_count(community, since, until) if charter_in_force(community) else None
+    per_hundred = None if violations is None or not active else 100 * violations / len(active)
     contributions = sorted(now.values(), reverse=True)
     total = sum(contributions)
     top = math.ceil(len(contributions) / 10) if contributions else 0
@@ -267,7 +280,9 @@ def group_dynamics(
     dissipative = [
         _component("churn", churn, None if churn is None else 100 * churn,
                    lapsed=lapsed, before=len(active_before)),
-        _component("charter_violations", None, None),
+        _component("charter_violations", per_hundred,
+                   None if per_hundred is None else 10 * per_hundred,
+                   violations=violations, active=len(active)),
         _component("unanswered", silence.value,
                    None if silence.value is None else 100 * silence.value, **silence.detail),
         _component("concentration", concentration,

@@ -11,10 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 
+from shequn.charter.selectors import charter_status
 from shequn.communities.models import Community
+from shequn.culture.selectors import culture_status
+from shequn.exchange.selectors import connections_summary
 from shequn.insights.conversation import noise, unanswered
 from shequn.insights.dynamics import Dynamics, group_dynamics
 from shequn.insights.network import (
@@ -68,6 +72,12 @@ class Facts:
     ritual_occurrences: int = 0  # ritual occurrences held in the RITUAL_DAYS before the end
     ritual_attendees: int = 0  # active members who attended one of them
     moderation_events: int = 0  # moderation actions imported in the period
+    goals: int = 0  # goals the community has set (shequn.culture)
+    testimonials: int = 0  # published testimonials (the benefit showcase)
+    # shequn.charter's status at the period's end: text, version, rules on, violations, …
+    charter: dict[str, Any] = field(default_factory=dict)
+    # shequn.exchange: connections confirmed in the period, their outcomes and value
+    connections: dict[str, Any] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # member -> display name (network)
 
 
@@ -205,6 +215,7 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
     mission = bool(community.mission.strip())
     values = len(community.values_advocated or []) + len(community.values_opposed or [])
     rituals, occurrences, ritual_attendees = _rituals(community, end, active)
+    culture = culture_status(community, now=until)
     return Facts(
         community=community,
         start=start,
@@ -238,5 +249,9 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
         ritual_occurrences=occurrences,
         ritual_attendees=ritual_attendees,
         moderation_events=_moderation_events(community, start, end),
+        goals=culture["goals"],
+        testimonials=culture["testimonials"],
+        charter=charter_status(community, end=until),
+        connections=connections_summary(community, since, until),
         names={member: names.get(member, "") for member in network.centres[:100]},
     )

@@ -42,12 +42,13 @@ EVIDENCE = {
     ("creates_value", ""): gettext_lazy(
         "%(help_share)s of active members answered someone else; %(cooperative_threads)s "
         "conversations drew three or more people; %(attendees)s members took part in a "
-        "collective activity."
+        "collective activity; %(connections_made)s needs were connected with an offer "
+        "(%(connections_helped)s of them helped or made a deal)."
     ),
     ("creates_value", "no_help_data"): gettext_lazy(
         "%(cooperative_threads)s conversations drew three or more people; %(attendees)s "
-        "members took part in a collective activity. Help between members cannot be seen "
-        "without reply data."
+        "members took part in a collective activity; %(connections_made)s needs were connected "
+        "with an offer. Help between members cannot be seen without reply data."
     ),
     ("runs_sustainably", ""): gettext_lazy(
         "Cohesion %(cohesion)s against dissipative force %(dissipative)s; net inflow "
@@ -92,17 +93,32 @@ EVIDENCE = {
         "three or more people; the top 10%% of members made %(concentration)s; noise "
         "%(noise_share)s."
     ),
-    ("charter", "no_charter_yet"): gettext_lazy(
-        "No charter is recorded in shequn yet; %(moderation_events)s moderation actions were "
+    ("charter", ""): gettext_lazy(
+        "Charter version %(version)s is written down and acknowledged by %(acknowledged)s "
+        "members; %(rules_enabled)s rules are switched on; %(violations_30d)s violations in the "
+        "last 30 days, %(decided_30d)s decided; %(moderation_events)s moderation actions "
         "imported for the period."
+    ),
+    ("charter", "not_enforced"): gettext_lazy(
+        "Charter version %(version)s is written down, but no rule is switched on, no violation "
+        "was decided in the last 30 days and no moderation action was imported."
+    ),
+    ("charter", "unwritten"): gettext_lazy(
+        "Rules are enforced (%(rules_enabled)s rules switched on, %(moderation_events)s "
+        "moderation actions imported) but no charter text is written down for members to read."
+    ),
+    ("charter", "no_charter"): gettext_lazy(
+        "No charter is written down and nothing shows it enforced: no rule switched on, no "
+        "moderation action imported."
     ),
     ("culture", ""): gettext_lazy(
         "Mission written down: %(mission)s; values advocated or opposed: %(values)s; rituals: "
-        "%(rituals)s, attended lately by %(ritual_attendees)s active members."
+        "%(rituals)s, attended lately by %(ritual_attendees)s active members; goals set: "
+        "%(goals)s; testimonials published: %(testimonials)s."
     ),
     ("not_chat_group", ""): gettext_lazy(
-        "Common goal (mission): %(mission)s; cooperation reached: %(cooperation)s; collective "
-        "action reached: %(collective_action)s."
+        "Common goal (a mission or goals): %(common_goal)s; cooperation reached: "
+        "%(cooperation)s; collective action reached: %(collective_action)s."
     ),
     ("not_fan_club", ""): gettext_lazy(
         "%(ordinary_share)s of the interaction runs between ordinary members, not through the "
@@ -112,7 +128,8 @@ EVIDENCE = {
         "%(reciprocity)s of the %(ties)s ties are answered the other way."
     ),
     ("not_crowd", ""): gettext_lazy(
-        "Mission: %(mission)s; positioning: %(positioning)s; values written down: %(values)s."
+        "Mission: %(mission)s; positioning: %(positioning)s; values written down: %(values)s; "
+        "goals set: %(goals)s."
     ),
     ("similar_culture", ""): gettext_lazy(
         "Mission written down: %(mission)s; values: %(values)s; %(ritual_attendees)s of "
@@ -160,8 +177,9 @@ ACTIONS = {
         "curb noise."
     ),
     "charter": gettext_lazy(
-        "Write a charter (what is welcome, what is not, and the consequences) and enforce it "
-        "openly."
+        "Write the charter (what is welcome, what is not, and the consequences) on the Charter "
+        "page, switch on its rules (flood, spam, banned words) and decide the violations they "
+        "log openly."
     ),
     "culture": gettext_lazy(
         "Write down the mission and values and hold a recurring ritual people attend."
@@ -189,7 +207,6 @@ ACTIONS = {
 }
 NO_DATA_ACTIONS = {
     "altruism": gettext_lazy("Import a channel with reply data (Slack, Discord, Telegram …)."),
-    "charter": gettext_lazy("Keep the charter's text and its enforcement in shequn when it can."),
 }
 
 # Evidence values shown as percentages.

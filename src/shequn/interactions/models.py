@@ -211,6 +211,15 @@ class InteractionEvent(models.Model):
                 condition=models.Q(kind="moderation"),
                 name="event_moderation_time",
             ),
+            # Who addressed whom (replies, mentions, reactions) in a period, for the
+            # diagnosis's network: answered from the index alone. Partial, so the many
+            # messages without a target do not enter it, and no query that does not ask for a
+            # target can pick it (the message scans keep their plans).
+            models.Index(
+                fields=["community", "occurred_at", "member", "target_member", "kind"],
+                condition=models.Q(target_member__isnull=False),
+                name="event_addressed_time",
+            ),
         ]
 
     def __str__(self) -> str:

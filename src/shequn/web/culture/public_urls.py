@@ -1,5 +1,9 @@
 """Public pages of culture (no account needed: a link's token is the permission)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from shequn.web.culture import public
+
+urlpatterns = [
+    path("goals/<str:token>/", public.goal_public, name="goal_public"),
+]

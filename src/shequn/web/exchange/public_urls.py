@@ -1,5 +1,9 @@
 """Public pages of exchange (no account needed: a link's token is the permission)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from shequn.web.exchange import public
+
+urlpatterns = [
+    path("needs-offers/<str:token>/", public.public_post, name="exchange_public"),
+]

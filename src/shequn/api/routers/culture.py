@@ -1,5 +1,0 @@
-"""/communities/{slug}/…: culture and goals."""
-
-from ninja import Router
-
-router = Router(tags=["culture"])

@@ -1,0 +1,18 @@
+"""Keep culture data with its person when two members are merged into one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from shequn.members.signals import member_merging
+
+
+@receiver(member_merging, dispatch_uid="culture.move_on_merge")
+def move_on_merge(sender: Any, source: Any, target: Any, **kwargs: Any) -> None:
+    """The merged member is deleted: its goals, testimonials and onboarding go to the member
+    it became part of (see ``services.move_member_rows``)."""
+    from shequn.culture.services import move_member_rows
+
+    move_member_rows(source.pk, target.pk)
