@@ -191,3 +191,21 @@ def test_only_people_cut_off_by_the_top_leaving_count_as_falling_apart():
     # Without the two hubs and member 10: the bigger group's four others are scattered, three
     # cut off, of eight left; the smaller group's members were never in the main part.
     assert summary.fragmentation[3] == 0.375
+
+
+@pytest.mark.django_db
+def test_an_introduction_through_the_exchange_ties_both_members():
+    from shequn.exchange.services import do_confirm_connection, do_create_post
+    from shequn.insights.network import CONNECTION_WEIGHT, conversation_ties
+
+    community = do_create_community(slug="ex", name="Exchange")
+    ann = Member.objects.create(community=community, display_name="Ann")
+    bob = Member.objects.create(community=community, display_name="Bob")
+    need = do_create_post(community, {"kind": "need", "title": "A logo"}, member=ann)
+    offer = do_create_post(community, {"kind": "offer", "title": "Logo design"}, member=bob)
+    do_confirm_connection(need, offer)
+
+    ties = interaction_ties(community)
+    assert ties == {(ann.pk, bob.pk): CONNECTION_WEIGHT, (bob.pk, ann.pk): CONNECTION_WEIGHT}
+    # An introduction is no conversation: reciprocity and deep links do not see it.
+    assert conversation_ties(community) == {}

@@ -28,6 +28,7 @@ from shequn.insights.network import (
     analyse,
     attendance_ties,
     channels_with_replies,
+    connection_ties,
     conversation_ties,
     member_graph,
     merge_ties,
@@ -206,7 +207,11 @@ def gather_facts(community: Community, end: dt.date, *, days: int = 30) -> Facts
     talk = human(
         conversation_ties(community, since=since, until=until, replying=replying, counts=counts)
     )
-    ties = merge_ties(talk, human(attendance_ties(community, since=since, until=until)))
+    ties = merge_ties(
+        talk,
+        human(attendance_ties(community, since=since, until=until)),
+        human(connection_ties(counts)),
+    )
     network = analyse(member_graph(ties), camps=(2,))
     # Reciprocity is about answering: being in the same room is not an answer.
     network.reciprocity = (

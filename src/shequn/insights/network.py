@@ -5,7 +5,10 @@ community hangs on its top people.
 Ties come from the events in a period, weighted by kind (``KIND_WEIGHTS``): a reply is a
 conversation, a mention a call, a reaction a nod; attending the same activities ties people by
 the activities' co-attendance weight (a small meetup ties more than a conference). The graph is
-an igraph ``Graph``: every measure here is igraph's, none is written by hand.
+an igraph ``Graph``: every measure here is igraph's, none is written by hand. An introduction
+the needs-and-offers exchange made (a ``connection`` event) ties the two members both ways with
+``CONNECTION_WEIGHT``; like co-attendance it counts for centres and sub-groups, not as a
+conversation.
 
 Where a channel has no reply data at all (WeChat and WhatsApp exports carry none), ties are
 inferred from temporal adjacency: a message within ``ADJACENCY_SECONDS`` of another member's
@@ -36,6 +39,8 @@ KIND_WEIGHTS: dict[str, float] = {
     EventKind.MENTION: 0.5,
     EventKind.REACTION: 0.25,
 }
+# A confirmed introduction between a member with a need and one with an offer.
+CONNECTION_WEIGHT = 1.0
 # Temporal adjacency (channels without replies): the window and the weight of an instant answer.
 ADJACENCY_SECONDS = 300
 ADJACENCY_WEIGHT = 0.5
@@ -50,10 +55,12 @@ Ties = dict[tuple[int, int], float]
 def interaction_ties(
     community: Community, *, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> Ties:
-    """Every tie of ``[since, until)``: conversation and co-attendance added together."""
+    """Every tie of ``[since, until)``: conversation, co-attendance and introductions."""
+    counts = addressed(community, since=since, until=until)
     return merge_ties(
-        conversation_ties(community, since=since, until=until),
+        conversation_ties(community, since=since, until=until, counts=counts),
         attendance_ties(community, since=since, until=until),
+        connection_ties(counts),
     )
 
 
@@ -63,7 +70,7 @@ def addressed(
     """(author, addressed member, kind) -> events of ``[since, until)``: replies, mentions and
     reactions between two members, counted by the database in one pass."""
     events = InteractionEvent._meta.db_table
-    kinds = list(KIND_WEIGHTS)
+    kinds = [*KIND_WEIGHTS, EventKind.CONNECTION]
     where = [
         "community_id = %s",
         f"kind IN ({', '.join(['%s'] * len(kinds))})",
@@ -102,7 +109,8 @@ def conversation_ties(
         counts = addressed(community, since=since, until=until)
     ties: Ties = defaultdict(float)
     for (source, target, kind), count in counts.items():
-        ties[(source, target)] += KIND_WEIGHTS[kind] * count
+        if kind in KIND_WEIGHTS:
+            ties[(source, target)] += KIND_WEIGHTS[kind] * count
     turns = adjacency_ties(community, since=since, until=until, replying=replying)
     return merge_ties(ties, turns)
 
@@ -118,6 +126,17 @@ def attendance_ties(
     for pair in co_attendance(community, since=since, until=until):
         ties[(pair.member_a, pair.member_b)] += pair.weight
         ties[(pair.member_b, pair.member_a)] += pair.weight
+    return dict(ties)
+
+
+def connection_ties(counts: Mapping[tuple[int, int, str], int]) -> Ties:
+    """Introductions the exchange made (from ``addressed``'s counts), the same weight both
+    ways: the two members now know each other, whoever had the need."""
+    ties: Ties = defaultdict(float)
+    for (source, target, kind), count in counts.items():
+        if kind == EventKind.CONNECTION:
+            ties[(source, target)] += CONNECTION_WEIGHT * count
+            ties[(target, source)] += CONNECTION_WEIGHT * count
     return dict(ties)
 
 
