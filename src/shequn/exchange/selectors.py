@@ -7,13 +7,13 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from shequn.communities.models import Community
-from shequn.exchange.matching import Match, PostText, score_pair, score_pairs
 from shequn.exchange.models import (
     Connection,
     DismissedPair,
@@ -25,6 +25,9 @@ from shequn.exchange.models import (
     PostTag,
 )
 from shequn.exchange.validation import normalise_tag
+
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: only the matching functions load it
+    from shequn.exchange.matching import Match, PostText
 
 CENT = Decimal("0.01")
 # What viewers see: public submissions only once an operator let them in.
@@ -157,6 +160,8 @@ def _matchable(community: Community) -> list[Post]:
 
 
 def _texts(posts: list[Post], kind: str) -> list[PostText]:
+    from shequn.exchange.matching import PostText
+
     return [
         PostText(
             id=post.pk,
@@ -190,6 +195,8 @@ def suggestions(
     """The best pairs of an open need with an open offer of another member, best first,
     never one already connected or turned down; ``need`` / ``offer``: that post's pairs only
     (then every pair of it, up to ``limit``)."""
+    from shequn.exchange.matching import score_pairs
+
     posts = _matchable(community)
     by_id = {post.pk: post for post in posts}
     needs, offers = _texts(posts, PostKind.NEED), _texts(posts, PostKind.OFFER)
@@ -213,6 +220,8 @@ def suggestions(
 
 def pair_evidence(community: Community, need: Post, offer: Post) -> Match:
     """The score and evidence of one pair (suggested or not), weighed over the open posts."""
+    from shequn.exchange.matching import score_pair
+
     posts = {post.pk: post for post in _matchable(community)}
     for post in (need, offer):
         if post.pk not in posts:
