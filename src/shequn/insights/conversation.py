@@ -212,11 +212,16 @@ def unanswered(
         " AND (r.text LIKE %s OR r.text LIKE %s)) THEN 1 ELSE 0 END AS question,"
         " CASE WHEN r.occurred_at > %s THEN 1 ELSE 0 END AS pending"
         " FROM conversation_roots AS r),"
-        " answered AS (SELECT DISTINCT o.id FROM openers AS o JOIN thread_roots AS t"
-        " ON t.channel_id = o.channel_id AND t.thread = o.source_id"
-        f" WHERE t.member_id <> o.member_id AND {gap} >= 0 AND {gap} <= %s)"
-        " SELECT o.question, o.pending, CASE WHEN a.id IS NULL THEN 0 ELSE 1 END, COUNT(*)"
-        " FROM openers AS o LEFT JOIN answered AS a ON a.id = o.id GROUP BY 1, 2, 3"
+        # Each thread event looks its opener up (CROSS JOIN keeps SQLite's loops in this order,
+        # with an index on the openers; the other way round it scans a channel per opener).
+        " answered AS (SELECT DISTINCT o.id FROM thread_roots AS t CROSS JOIN openers AS o"
+        " WHERE t.channel_id = o.channel_id AND t.thread = o.source_id"
+        f" AND t.member_id <> o.member_id AND {gap} >= 0 AND {gap} <= %s)"
+        # A set probe (built once), not a join: SQLite would scan every answered opener
+        # again for each opener.
+        " SELECT o.question, o.pending,"
+        " CASE WHEN o.id IN (SELECT id FROM answered) THEN 1 ELSE 0 END, COUNT(*)"
+        " FROM openers AS o GROUP BY 1, 2, 3"
     )
     params = [
         *roots_params,
