@@ -352,3 +352,44 @@ def test_totals_follow_imports_and_survive_a_stale_save(community, write_chatlab
     stale.save()  # loaded before the second import
     fresh = Member.objects.get(pk=stale.pk)
     assert (fresh.display_name, fresh.message_total) == ("Renamed", 6)
+
+
+def test_the_member_page_shows_charter_needs_offers_and_purchases(client_as, community):
+    from shequn.charter.services import (
+        do_acknowledge,
+        do_enable_rule,
+        do_publish_charter,
+        do_report_violation,
+        do_save_rule,
+    )
+    from shequn.commerce.services import do_create_offer, do_record_purchase
+    from shequn.exchange.services import do_create_post
+
+    ann = Member.objects.create(community=community, display_name="Ann")
+    url = reverse("web:member", args=[community.slug, ann.pk])
+    client = client_as(community, "viewer")
+    empty = client.get(url).content.decode()
+    assert "No charter is written down yet." in empty and 'id="member-posts"' not in empty
+
+    do_publish_charter(community, "Be kind.", actor=None)
+    do_acknowledge(ann)
+    do_publish_charter(community, "Be kind. No ads.", actor=None)
+    rule = do_save_rule(
+        community,
+        {"key": "ads", "name": "No ads", "kind": "reported", "consequence": "warning"},
+        actor=None,
+    )
+    do_enable_rule(rule, actor=None)
+    do_report_violation(rule, ann, note="posted an ad")
+    do_create_post(community, {"kind": "need", "title": "A mentor for Rust"}, member=ann)
+    course = do_create_offer(
+        community, {"kind": "course", "name": "Rust course", "price": "99", "currency": "CNY"}
+    )
+    do_record_purchase(community, {"member": ann, "offer": course})
+
+    page = client.get(url).content.decode()
+    assert "Acknowledged version 1, not yet the current version 2." in page
+    violations = page.split('id="member-violations"')[1].split("</ul>")[0]
+    assert "No ads" in violations
+    assert "A mentor for Rust" in page.split('id="member-posts"')[1].split("</ul>")[0]
+    assert "Rust course" in page.split('id="member-purchases"')[1].split("</ul>")[0]

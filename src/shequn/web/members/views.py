@@ -25,6 +25,7 @@ from shequn.tiers.selectors import (
     tier_counts_by_member_ids,
 )
 from shequn.web.access import community_view
+from shequn.web.members.engagement import engagement_context
 from shequn.web.members.forms import MemberListForm
 from shequn.web.points.forms import ManualEntryForm, ReverseForm
 from shequn.web.views.progress import progress_url
@@ -131,5 +132,6 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
             "reverse_form": ReverseForm(),
             **_tier_context(person),
             **_points_context(person, request.GET.get("points_page")),
+            **engagement_context(person),
         },
     )
