@@ -36,11 +36,13 @@ from shequn.rewards.selectors import (
     points_history,
 )
 from shequn.rewards.services import (
+    KeyedEntry,
     PointsError,
     do_apply_preset,
     do_award_points,
     do_delete_rule,
     do_import_rules_toml,
+    do_keyed_entries,
     do_keyed_entry,
     do_manual_entry,
     do_reverse_entry,
@@ -325,6 +327,30 @@ def test_a_keyed_entry_is_given_once_and_reversible(community):
         do_keyed_entry(ann, 0, reason="nothing", key="charter-violation:8")
     do_reverse_entry(penalty, reason="appeal upheld", actor=None)
     assert member_balance(ann) == stored_balance(ann) == 0
+
+
+def test_keyed_entries_in_bulk_are_given_once_with_balances_and_level_ups(community):
+    ann, bob = person(community, "Ann"), person(community, "Bob")
+    at = dt.datetime(2024, 5, 1, 12, tzinfo=UTC)
+    items = [
+        KeyedEntry(ann.pk, 30, "fast answer", f"charter-reward:1:{n}", at, "fast-answer")
+        for n in range(5)
+    ] + [KeyedEntry(bob.pk, -20, "flood", "charter-violation:9", at, "flood")]
+    entries = do_keyed_entries(community, items)
+    assert len(entries) == 6 and entries["charter-violation:9"].amount == -20
+    assert member_balance(ann) == stored_balance(ann) == 150
+    assert member_balance(bob) == stored_balance(bob) == -20
+    reached = list(level_ups(ann))
+    assert reached and reached[0].entry_id is not None  # the level-up names its entry
+    before = table_counts()
+    again = do_keyed_entries(community, items)
+    assert table_counts() == before
+    assert {key: entry.pk for key, entry in again.items()} == {
+        key: entry.pk for key, entry in entries.items()
+    }
+    with pytest.raises(PointsError, match="reason"):
+        do_keyed_entries(community, [KeyedEntry(ann.pk, 5, " ", "charter-reward:1:99", at)])
+    assert table_counts() == before
 
 
 # --------------------------------------------------------------------------- awarding

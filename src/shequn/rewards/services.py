@@ -236,6 +236,65 @@ def do_keyed_entry(
     return entry, True
 
 
+@dataclass(frozen=True)
+class KeyedEntry:
+    """One entry of ``do_keyed_entries``: as ``do_keyed_entry``'s arguments."""
+
+    member_id: int
+    amount: int
+    reason: str
+    key: str
+    occurred_at: Any
+    rule_key: str = ""
+    source_event_id: int | None = None
+
+
+KEY_LOOKUP_CHUNK = 500
+
+
+@transaction.atomic
+def do_keyed_entries(
+    community: Community, items: Sequence[KeyedEntry], *, actor: Any = None
+) -> dict[str, PointEntry]:
+    """``do_keyed_entry`` for many causes at once (a charter check over an archive): one bulk
+    insert, then the members' balances and level-ups brought up to date together. Keys
+    already in the ledger are left as they are. Returns the entry of every key given."""
+    for item in items:
+        _check_reason(item.reason)
+        if isinstance(item.amount, bool) or item.amount == 0 or abs(item.amount) > MAX_POINTS:
+            raise PointsError(_("The amount must be a whole number other than 0."))
+    keys = sorted({item.key for item in items})
+    found: dict[str, PointEntry] = {}
+    for start in range(0, len(keys), KEY_LOOKUP_CHUNK):
+        chunk = keys[start : start + KEY_LOOKUP_CHUNK]
+        for entry in PointEntry.objects.filter(community=community, idempotency_key__in=chunk):
+            found[entry.idempotency_key] = entry
+    zone = community.zoneinfo
+    by_key: dict[str, PointEntry] = {}
+    for item in items:
+        if item.key in found or item.key in by_key:
+            continue
+        by_key[item.key] = PointEntry(
+            community=community,
+            member_id=item.member_id,
+            amount=item.amount,
+            kind=PointEntry.Kind.AUTOMATIC,
+            rule_key=item.rule_key[:64],
+            reason=item.reason.strip()[:MAX_REASON],
+            source_event_id=item.source_event_id,
+            occurred_at=item.occurred_at,
+            day=timezone.localdate(item.occurred_at, timezone=zone),
+            idempotency_key=item.key,
+            actor=actor if getattr(actor, "pk", None) else None,
+        )
+    created = PointEntry.objects.bulk_create(list(by_key.values()), batch_size=1_000)
+    members = sorted({entry.member_id for entry in created})
+    if members:
+        refresh_member_points(community, members)
+        record_level_ups_from_ledger(community, members)
+    return {**found, **{entry.idempotency_key: entry for entry in created}}
+
+
 @transaction.atomic
 def do_reverse_entry(entry: PointEntry, *, reason: str, actor: Any) -> PointEntry:
     """Cancel an entry with a new, opposite one (an entry is reversed at most once, and a

@@ -10,7 +10,7 @@ importing the same data twice, never records anything twice, and a decided viola
 overturned one) is never recorded again.
 
 Consequences: a penalty (or a mute recommendation with points) is taken through the ledger
-(``do_keyed_entry``, key ``charter-violation:<id>``); a reward rule gives points
+(``do_keyed_entries``, key ``charter-violation:<id>``); a reward rule gives points
 (``charter-reward:<rule>:<event>``). Both carry the rule's ledger key ``charter:<key>``.
 """
 
@@ -32,8 +32,7 @@ from shequn.charter.models import CharterRule, Consequence, Reward, Violation
 from shequn.charter.services.common import local_midnight, lock_rules
 from shequn.communities.models import Community
 from shequn.interactions.models import InteractionEvent
-from shequn.members.models import Member
-from shequn.rewards.services import do_keyed_entry
+from shequn.rewards.services import KeyedEntry, do_keyed_entries
 
 CHUNK = 500
 
@@ -82,18 +81,6 @@ def violation_reason(rule: CharterRule, detector: Detector | None, detail: dict)
     said = detector.describe(detail) if detector is not None else ""
     reason = _("Charter rule “%(rule)s”") % {"rule": rule.name or rule.key}
     return f"{reason}: {said}" if said else reason
-
-
-def _members(community: Community, ids: Iterable[int]) -> dict[int, Member]:
-    """Members by id, each knowing its community (the ledger reads it) without a query."""
-    found = Member.objects.filter(community=community, pk__in=sorted(set(ids))).in_bulk()
-    for member in found.values():
-        member.community = community
-    return found
-
-
-def _event(event_id: int | None) -> InteractionEvent | None:
-    return InteractionEvent(pk=event_id) if event_id else None
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -173,21 +160,27 @@ def record_violations(
 
 
 def take_penalties(rule: CharterRule, violations: list[Violation], *, actor: Any = None) -> None:
-    """Take each violation's points through the ledger (once: keyed by the violation)."""
+    """Take each violation's points through the ledger (once: keyed by the violation), in one
+    bulk write however many the check found."""
     detector = detector_for(rule.kind)
-    members = _members(rule.community, (violation.member_id for violation in violations))
+    entries = do_keyed_entries(
+        rule.community,
+        [
+            KeyedEntry(
+                member_id=violation.member_id,
+                amount=-violation.points,
+                reason=violation_reason(rule, detector, violation.detail),
+                key=f"charter-violation:{violation.pk}",
+                rule_key=rule.ledger_key,
+                occurred_at=violation.occurred_at,
+                source_event_id=violation.event_id,
+            )
+            for violation in violations
+        ],
+        actor=actor,
+    )
     for violation in violations:
-        entry, _new = do_keyed_entry(
-            members[violation.member_id],
-            -violation.points,
-            reason=violation_reason(rule, detector, violation.detail),
-            key=f"charter-violation:{violation.pk}",
-            rule_key=rule.ledger_key,
-            occurred_at=violation.occurred_at,
-            source_event=_event(violation.event_id),
-            actor=actor,
-        )
-        violation.penalty_entry = entry
+        violation.penalty_entry = entries[f"charter-violation:{violation.pk}"]
     Violation.objects.bulk_update(violations, ["penalty_entry"], batch_size=CHUNK)
 
 
@@ -214,20 +207,33 @@ def record_rewards(rule: CharterRule, findings: list[Finding], *, actor: Any = N
         batch_size=CHUNK,
     )
     detector = detector_for(rule.kind)
-    members = _members(rule.community, (reward.member_id for reward in created))
+    reason = _("Charter reward “%(rule)s”") % {"rule": rule.name or rule.key}
+
+    def key(reward: Reward) -> str:
+        return f"charter-reward:{rule.pk}:{reward.event_id or reward.key}"
+
+    def said(reward: Reward) -> str:
+        words = detector.describe(reward.detail) if detector is not None else ""
+        return f"{reason}: {words}" if words else reason
+
+    entries = do_keyed_entries(
+        rule.community,
+        [
+            KeyedEntry(
+                member_id=reward.member_id,
+                amount=reward.points,
+                reason=said(reward),
+                key=key(reward),
+                rule_key=rule.ledger_key,
+                occurred_at=reward.occurred_at,
+                source_event_id=reward.event_id,
+            )
+            for reward in created
+        ],
+        actor=actor,
+    )
     for reward in created:
-        said = detector.describe(reward.detail) if detector is not None else ""
-        reason = _("Charter reward “%(rule)s”") % {"rule": rule.name or rule.key}
-        reward.entry, _new = do_keyed_entry(
-            members[reward.member_id],
-            reward.points,
-            reason=f"{reason}: {said}" if said else reason,
-            key=f"charter-reward:{rule.pk}:{reward.event_id or reward.key}",
-            rule_key=rule.ledger_key,
-            occurred_at=reward.occurred_at,
-            source_event=_event(reward.event_id),
-            actor=actor,
-        )
+        reward.entry = entries[key(reward)]
     Reward.objects.bulk_update(created, ["entry"], batch_size=CHUNK)
     return created
 
