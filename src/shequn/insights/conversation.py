@@ -214,14 +214,16 @@ def unanswered(
         " FROM conversation_roots AS r),"
         # Each thread event looks its opener up (CROSS JOIN keeps SQLite's loops in this order,
         # with an index on the openers; the other way round it scans a channel per opener).
-        " answered AS (SELECT DISTINCT o.id FROM thread_roots AS t CROSS JOIN openers AS o"
+        " answered AS MATERIALIZED (SELECT DISTINCT o.id"
+        " FROM thread_roots AS t CROSS JOIN openers AS o"
         " WHERE t.channel_id = o.channel_id AND t.thread = o.source_id"
         f" AND t.member_id <> o.member_id AND {gap} >= 0 AND {gap} <= %s)"
-        # A set probe (built once), not a join: SQLite would scan every answered opener
-        # again for each opener.
+        # A set probe (``answered`` built once), not a join: SQLite may scan every answered
+        # opener again for each opener when it guesses the set small.
+        " SELECT question, pending, answered, COUNT(*) FROM ("
         " SELECT o.question, o.pending,"
-        " CASE WHEN o.id IN (SELECT id FROM answered) THEN 1 ELSE 0 END, COUNT(*)"
-        " FROM openers AS o GROUP BY 1, 2, 3"
+        " CASE WHEN o.id IN (SELECT id FROM answered) THEN 1 ELSE 0 END AS answered"
+        " FROM openers AS o) AS flagged GROUP BY question, pending, answered"
     )
     params = [
         *roots_params,
