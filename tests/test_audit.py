@@ -213,3 +213,10 @@ def test_every_check_reads_as_a_sentence_with_its_numbers(language):
     assert "100%" in multi["evidence_text"]
     if language == "zh-hans":
         assert multi["status_label"] == "未达标"
+
+
+def test_a_report_kept_before_a_sentence_named_more_numbers_still_reads():
+    # Kept before goals counted: its evidence has a mission but no "common_goal".
+    kept = {"code": "not_chat_group", "status": NOT_MET, "reason": "", "evidence": {"mission": 1}}
+    with translation.override("en"):
+        assert "Common goal (a mission or goals): –" in texts.evidence(kept)

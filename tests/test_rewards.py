@@ -336,6 +336,7 @@ def test_keyed_entries_in_bulk_are_given_once_with_balances_and_level_ups(commun
         KeyedEntry(ann.pk, 30, "fast answer", f"charter-reward:1:{n}", at, "fast-answer")
         for n in range(5)
     ] + [KeyedEntry(bob.pk, -20, "flood", "charter-violation:9", at, "flood")]
+    stranger = person(do_create_community(slug="elsewhere", name="Elsewhere"), "Eve")
     entries = do_keyed_entries(community, items)
     assert len(entries) == 6 and entries["charter-violation:9"].amount == -20
     assert member_balance(ann) == stored_balance(ann) == 150
@@ -350,6 +351,10 @@ def test_keyed_entries_in_bulk_are_given_once_with_balances_and_level_ups(commun
     }
     with pytest.raises(PointsError, match="reason"):
         do_keyed_entries(community, [KeyedEntry(ann.pk, 5, " ", "charter-reward:1:99", at)])
+    with pytest.raises(PointsError, match="whole number"):
+        do_keyed_entries(community, [KeyedEntry(ann.pk, 2.5, "half", "charter-reward:1:98", at)])
+    with pytest.raises(PointsError, match=f"Not members of this community: {stranger.pk}"):
+        do_keyed_entries(community, [KeyedEntry(stranger.pk, 5, "hi", "charter-reward:1:97")])
     assert table_counts() == before
 
 

@@ -3,6 +3,7 @@ translated when shown (a stored report keeps only codes and numbers)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.utils.formats import number_format
@@ -266,7 +267,11 @@ def evidence(check: dict[str, Any]) -> str:
         if reason == "no_network":
             return str(NO_NETWORK)
         return ""
-    values = {key: _show(key, value) for key, value in check.get("evidence", {}).items()}
+    # A report kept before a sentence named a new number has no value for it: a dash.
+    values = defaultdict(
+        lambda: "–",
+        {key: _show(key, value) for key, value in check.get("evidence", {}).items()},
+    )
     return str(template) % values
 
 

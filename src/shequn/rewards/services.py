@@ -134,6 +134,13 @@ def _check_reason(reason: Any) -> str:
     return text
 
 
+def _check_amount(amount: Any) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
+        raise PointsError(_("The amount must be a whole number other than 0."))
+    if abs(amount) > MAX_POINTS:
+        raise PointsError(_("The amount is too large (at most %(n)d).") % {"n": MAX_POINTS})
+
+
 def _append(community: Community, entry: PointEntry) -> list[LevelUp]:
     """Save one new entry, bring the member's balance up to date and record level-ups."""
     curve = level_curve(community)
@@ -157,10 +164,7 @@ def _append(community: Community, entry: PointEntry) -> list[LevelUp]:
 def do_manual_entry(member: Member, amount: int, *, reason: str, actor: Any) -> PointEntry:
     """Award (amount > 0) or deduct (amount < 0) points by hand, with a reason; audited."""
     text = _check_reason(reason)
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
-        raise PointsError(_("The amount must be a whole number other than 0."))
-    if abs(amount) > MAX_POINTS:
-        raise PointsError(_("The amount is too large (at most %(n)d).") % {"n": MAX_POINTS})
+    _check_amount(amount)
     community = member.community
     now = timezone.now()
     entry = PointEntry(
@@ -210,10 +214,7 @@ def do_keyed_entry(
     Returns the entry and whether it is new (an existing key returns the entry it made).
     Not audited here: the calling action records its own audit entry."""
     text = _check_reason(reason)
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
-        raise PointsError(_("The amount must be a whole number other than 0."))
-    if abs(amount) > MAX_POINTS:
-        raise PointsError(_("The amount is too large (at most %(n)d).") % {"n": MAX_POINTS})
+    _check_amount(amount)
     community = member.community
     existing = PointEntry.objects.filter(community=community, idempotency_key=key).first()
     if existing is not None:
@@ -244,7 +245,7 @@ class KeyedEntry:
     amount: int
     reason: str
     key: str
-    occurred_at: Any
+    occurred_at: Any = None  # None: now
     rule_key: str = ""
     source_event_id: int | None = None
 
@@ -259,10 +260,20 @@ def do_keyed_entries(
     """``do_keyed_entry`` for many causes at once (a charter check over an archive): one bulk
     insert, then the members' balances and level-ups brought up to date together. Keys
     already in the ledger are left as they are. Returns the entry of every key given."""
+    reasons = [_check_reason(item.reason) for item in items]
     for item in items:
-        _check_reason(item.reason)
-        if isinstance(item.amount, bool) or item.amount == 0 or abs(item.amount) > MAX_POINTS:
-            raise PointsError(_("The amount must be a whole number other than 0."))
+        _check_amount(item.amount)
+    wanted = {item.member_id for item in items}
+    members = set(
+        Member.objects.filter(community=community, pk__in=sorted(wanted)).values_list(
+            "pk", flat=True
+        )
+    )
+    if wanted - members:
+        raise PointsError(
+            _("Not members of this community: %(ids)s")
+            % {"ids": ", ".join(str(pk) for pk in sorted(wanted - members))}
+        )
     keys = sorted({item.key for item in items})
     found: dict[str, PointEntry] = {}
     for start in range(0, len(keys), KEY_LOOKUP_CHUNK):
@@ -270,20 +281,22 @@ def do_keyed_entries(
         for entry in PointEntry.objects.filter(community=community, idempotency_key__in=chunk):
             found[entry.idempotency_key] = entry
     zone = community.zoneinfo
+    now = timezone.now()
     by_key: dict[str, PointEntry] = {}
-    for item in items:
+    for item, reason in zip(items, reasons, strict=True):
         if item.key in found or item.key in by_key:
             continue
+        when = item.occurred_at or now
         by_key[item.key] = PointEntry(
             community=community,
             member_id=item.member_id,
             amount=item.amount,
             kind=PointEntry.Kind.AUTOMATIC,
             rule_key=item.rule_key[:64],
-            reason=item.reason.strip()[:MAX_REASON],
+            reason=reason,
             source_event_id=item.source_event_id,
-            occurred_at=item.occurred_at,
-            day=timezone.localdate(item.occurred_at, timezone=zone),
+            occurred_at=when,
+            day=timezone.localdate(when, timezone=zone),
             idempotency_key=item.key,
             actor=actor if getattr(actor, "pk", None) else None,
         )

@@ -27,7 +27,6 @@ def engagement_context(person: Member) -> dict[str, Any]:
         "violations": list(violations[:SHOWN]),
         "violation_count": violations.count(),
         "posts": list(posts[:SHOWN]),
-        "post_count": posts.count(),
         "purchases": list(purchases[:SHOWN]),
         "purchase_count": purchases.count(),
         "testimonials": list(testimonials[:SHOWN]),
