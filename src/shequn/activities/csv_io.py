@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from shequn.activities.models import Activity, Registration
 from shequn.activities.validation import zone_of
+from shequn.interactions.importers.csv_files import decode_utf8, line_label, read_bytes
 from shequn.interactions.importers.records import ImportFormatError
 from shequn.members.models import Member
 
@@ -74,41 +75,6 @@ class ParsedAttendance:
     ignored: list[str] = field(default_factory=list)
 
 
-def _line(number: int) -> str:
-    return _("line %(number)d") % {"number": number}
-
-
-def _read_bytes(source: Path | str | IO[bytes], name: str | None) -> tuple[bytes, str]:
-    if isinstance(source, str | Path):
-        path = Path(source)
-        label = name or str(path)
-        try:
-            return path.read_bytes(), label
-        except OSError:
-            raise ImportFormatError(label, "", _("no such file or folder")) from None
-    label = name or Path(str(getattr(source, "name", "") or "attendance.csv")).name
-    data = source.read()
-    return (data.encode("utf-8") if isinstance(data, str) else bytes(data)), label
-
-
-def _decode(data: bytes, label: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    for number, line in enumerate(data.splitlines(), start=1):
-        try:
-            line.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise ImportFormatError(
-                label,
-                _line(number),
-                _("not valid UTF-8; save the file as UTF-8 (in Excel: '%(excel)s')")
-                % {"excel": "CSV UTF-8"},
-            ) from None
-    raise ImportFormatError(label, "", _("not valid UTF-8"))
-
-
 def _moment(value: str, zone: dt.tzinfo, label: str, line: int) -> dt.datetime | None:
     text = value.strip()
     if not text:
@@ -120,7 +86,7 @@ def _moment(value: str, zone: dt.tzinfo, label: str, line: int) -> dt.datetime |
     except (ValueError, OverflowError, OSError):
         raise ImportFormatError(
             label,
-            _line(line),
+            line_label(line),
             _("%(field)s %(value)s is not a time (use e.g. %(example)s or Unix seconds)")
             % {
                 "field": "checked_in_at",
@@ -136,8 +102,8 @@ def read_attendance(
 ) -> ParsedAttendance:
     """Read and check a whole attendance file; raise ``ImportFormatError`` at its first
     problem. Nothing is looked up in the database yet."""
-    data, label = _read_bytes(source, name)
-    text = _decode(data, label)
+    data, label = read_bytes(source, name, "attendance.csv")
+    text = decode_utf8(data, label)
     zone = zone_of(activity.time_zone) or dt.UTC
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     parsed = ParsedAttendance(name=label)
@@ -151,7 +117,7 @@ def read_attendance(
         except csv.Error as exc:
             raise ImportFormatError(
                 label,
-                _line(start),
+                line_label(start),
                 _("malformed CSV (%(error)s; is a double quote left open?)") % {"error": exc},
             ) from None
         line, start = start, reader.line_num + 1
@@ -164,7 +130,7 @@ def read_attendance(
     if columns is None:
         raise ImportFormatError(
             label,
-            _line(1),
+            line_label(1),
             _("the file is empty; the first line must be the header (e.g. %(example)s)")
             % {"example": "email,name,attended,checked_in_at"},
         )
@@ -180,20 +146,20 @@ def _header(row: list[str], label: str, line: int, parsed: ParsedAttendance) -> 
             parsed.ignored.append(raw.strip())
         elif column in columns:
             raise ImportFormatError(
-                label, _line(line), _("column %(name)s appears twice") % {"name": repr(column)}
+                label, line_label(line), _("column %(name)s appears twice") % {"name": repr(column)}
             )
         else:
             columns[column] = index
     if not any(column in columns for column in WHO):
         raise ImportFormatError(
             label,
-            _line(line),
+            line_label(line),
             _("the header needs a column that says who: %(columns)s") % {"columns": ", ".join(WHO)},
         )
     if "attended" not in columns and "checked_in_at" not in columns:
         raise ImportFormatError(
             label,
-            _line(line),
+            line_label(line),
             _("the header needs a column that says who came: %(columns)s")
             % {"columns": "attended, checked_in_at"},
         )
@@ -212,14 +178,14 @@ def _row(
         if len(values[column]) > MAX_TEXT:
             raise ImportFormatError(
                 label,
-                _line(line),
+                line_label(line),
                 _("%(field)s is longer than %(limit)d characters")
                 % {"field": column, "limit": MAX_TEXT},
             )
     if not any(values[column] for column in WHO):
         raise ImportFormatError(
             label,
-            _line(line),
+            line_label(line),
             _("says nobody: %(columns)s are all empty") % {"columns": ", ".join(WHO)},
         )
     checked_in_at = _moment(values["checked_in_at"], zone, label, line)
@@ -232,7 +198,7 @@ def _row(
         else:
             raise ImportFormatError(
                 label,
-                _line(line),
+                line_label(line),
                 _("%(field)s %(value)s is neither yes nor no")
                 % {"field": "attended", "value": repr(values["attended"])},
             )
@@ -282,7 +248,7 @@ def resolve_members(
             if member is None and not create_missing:
                 raise ImportFormatError(
                     parsed.name,
-                    _line(row.line),
+                    line_label(row.line),
                     _("no member has the member key %(key)s; allow new members to add them")
                     % {"key": repr(row.member_key or row.email)},
                 )
@@ -292,7 +258,7 @@ def resolve_members(
             if len(people) > 1:
                 raise ImportFormatError(
                     parsed.name,
-                    _line(row.line),
+                    line_label(row.line),
                     _("%(count)d members are called %(name)s; add an email or member_key column")
                     % {"count": len(people), "name": repr(row.name)},
                 )
@@ -300,7 +266,7 @@ def resolve_members(
             if member is None and not create_missing:
                 raise ImportFormatError(
                     parsed.name,
-                    _line(row.line),
+                    line_label(row.line),
                     _("no member is called %(name)s; allow new members to add them")
                     % {"name": repr(row.name)},
                 )

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from shequn.commerce.validation import parse_amount, parse_currency, parse_moment
 from shequn.communities.models import Platform
+from shequn.interactions.importers.csv_files import decode_utf8, line_label, read_bytes
 from shequn.interactions.importers.records import ImportFormatError
 
 ALIASES = {
@@ -150,48 +151,13 @@ class ParsedOrders:
     ignored: list[str] = field(default_factory=list)
 
 
-def line_label(number: int) -> str:
-    return _("line %(number)d") % {"number": number}
-
-
-def _read_bytes(source: Path | str | IO[bytes], name: str | None) -> tuple[bytes, str]:
-    if isinstance(source, str | Path):
-        path = Path(source)
-        label = name or str(path)
-        try:
-            return path.read_bytes(), label
-        except OSError:
-            raise ImportFormatError(label, "", _("no such file or folder")) from None
-    label = name or Path(str(getattr(source, "name", "") or "orders.csv")).name
-    data = source.read()
-    return (data.encode("utf-8") if isinstance(data, str) else bytes(data)), label
-
-
-def _decode(data: bytes, label: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    for number, line in enumerate(data.splitlines(), start=1):
-        try:
-            line.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise ImportFormatError(
-                label,
-                line_label(number),
-                _("not valid UTF-8; save the file as UTF-8 (in Excel: '%(excel)s')")
-                % {"excel": "CSV UTF-8"},
-            ) from None
-    raise ImportFormatError(label, "", _("not valid UTF-8"))
-
-
 def read_orders(
     source: Path | str | IO[bytes], zone: dt.tzinfo, *, name: str | None = None
 ) -> ParsedOrders:
     """Read and check a whole order file; raise ``ImportFormatError`` at its first problem.
     Times without an offset are clock times in ``zone``. Nothing is looked up yet."""
-    data, label = _read_bytes(source, name)
-    text = _decode(data, label)
+    data, label = read_bytes(source, name, "orders.csv")
+    text = decode_utf8(data, label)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     parsed = ParsedOrders(name=label)
     columns: dict[str, int] | None = None

@@ -23,12 +23,13 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from shequn.audit import services as audit
-from shequn.commerce.csv_io import OrderRow, ParsedOrders, line_label, read_orders
+from shequn.commerce.csv_io import OrderRow, ParsedOrders, read_orders
 from shequn.commerce.models import Offer, Purchase, Refund
 from shequn.commerce.services.common import user_or_none
 from shequn.commerce.validation import CommerceError, time_zone
 from shequn.communities.models import Community, Platform
 from shequn.communities.services import get_or_create_channel
+from shequn.interactions.importers.csv_files import line_label
 from shequn.interactions.importers.records import ImportFormatError
 from shequn.members.models import Identity, Member
 
