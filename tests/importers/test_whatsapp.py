@@ -606,3 +606,20 @@ def test_large_export_is_streamed_in_constant_memory(tmp_path):
     assert seen == 20_000
     assert source.progress() == (source.total_bytes, source.total_bytes)
     assert peak - baseline < 15_000_000
+
+
+@pytest.mark.parametrize("archived", [False, True], ids=["text-file", "zip"])
+def test_progress_is_readable_while_reading_and_reaches_every_pass(tmp_path, archived):
+    # The import asks for progress at every batch it writes: a chat long enough for one batch
+    # asked it mid-file (a plain text file had failed there).
+    if archived:
+        path = write_zip(tmp_path, "WhatsApp Chat - Trip.zip", {"_chat.txt": IOS})
+    else:
+        path = write(tmp_path, ANDROID_NAME, ANDROID)
+    source = WhatsAppSource(path)
+    seen = [source.progress() for _record in source.records()]
+    total = source.total_bytes
+    assert all(known == total for _done, known in seen)
+    done = [value for value, _known in seen]
+    assert done == sorted(done) and 0 < done[-1] <= total
+    assert source.progress() == (total, total)

@@ -609,7 +609,8 @@ class WhatsAppSource(Source):
             self._reader = CountingReader(member)
             self._reader_size = self._member.file_size
         else:
-            self._reader = self.open_counted(self.path)
+            # the counter itself (``open_counted`` gives it buffered, without its count)
+            self._reader = CountingReader(self.path.open("rb", buffering=0))
             self._reader_size = self.total_bytes
         try:
             with io.BufferedReader(self._reader, 1 << 16) as stream:
