@@ -333,6 +333,34 @@ def test_flood_repeats_and_empty_messages_are_noise_each_counted_once(tmp_path):
     assert result.value == pytest.approx(8 / 20)
 
 
+def test_a_flood_is_counted_per_channel_and_strictly_within_the_minute(tmp_path):
+    community = do_create_community(slug="channels", name="Channels")
+
+    def burst(who: str, seconds: list[float], channel: str, tag: str) -> list[dict]:
+        return [
+            say(f"{tag}{n}", who, (3600 + second) / 3600, f"{tag} {n}", channel=channel)
+            for n, second in enumerate(seconds)
+        ]
+
+    rows = []
+    # ann: 8 messages in 40 s, alternating between two channels: 4 in each, no flood
+    rows += burst("ann", [0, 10, 20, 30], "general", "a") + burst(
+        "ann", [5, 15, 25, 35], "dev", "b"
+    )
+    # bob: 6 in one channel within 50 s, 5 in another in between: the 6th is a flood
+    rows += burst("bob", [0, 10, 20, 30, 40, 50], "general", "c")
+    rows += burst("bob", [5, 15, 25, 35, 45], "dev", "d")
+    # cid: the 6th message exactly 60 s after the 1st is no flood; dee's, 59 s after, is
+    rows += burst("cid", [0, 12, 24, 36, 48, 60], "general", "e")
+    rows += burst("dee", [0, 12, 24, 36, 48, 59], "general", "f")
+    import_csv(community, tmp_path, rows)
+
+    result = noise(community, FEB, MARCH)
+
+    assert result.detail["messages"] == 8 + 11 + 6 + 6
+    assert result.detail["flood"] == 2  # bob's 6th in general, dee's 6th
+
+
 def test_noise_counts_the_period_in_the_communitys_own_time_zone(tmp_path):
     community = do_create_community(slug="shanghai", name="Shanghai", time_zone="Asia/Shanghai")
     # 1 February, 01:00 in Shanghai is still 31 January in UTC

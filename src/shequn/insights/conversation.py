@@ -56,7 +56,7 @@ from django.db.models import Max
 from shequn.communities.models import Community
 from shequn.insights.network import ADJACENCY_SECONDS, channels_with_replies
 from shequn.insights.periods import STAFF, db_bounds, local_bounds
-from shequn.insights.sql import db_moment, seconds_between
+from shequn.insights.sql import db_moment, seconds_before, seconds_between
 from shequn.interactions.models import MESSAGE_KINDS, EventKind, InteractionEvent
 from shequn.members.models import Member
 from shequn.tiers.inputs import among
@@ -92,6 +92,26 @@ def _own_thread(alias: str) -> str:
     )
 
 
+def follows_sql(alias: str) -> str:
+    """SQL: the event is posted in another message's thread (it replies, or names a thread
+    that is not its own). Its first term is the condition of the partial index
+    ``event_in_thread_time``, written the same way so that SQLite and PostgreSQL can prove the
+    index applies and read only such events."""
+    return (
+        f"({alias}.parent_source_id IS NOT NULL OR {alias}.thread_source_id IS NOT NULL)"
+        f" AND ({alias}.parent_source_id IS NOT NULL"
+        f" OR {alias}.thread_source_id <> {alias}.source_id)"
+    )
+
+
+def opens_sql(alias: str) -> str:
+    """SQL: the event opens a thread (it replies to nothing and names no other thread)."""
+    return (
+        f"{alias}.parent_source_id IS NULL"
+        f" AND ({alias}.thread_source_id IS NULL OR {alias}.thread_source_id = {alias}.source_id)"
+    )
+
+
 def thread_roots_cte(
     where: str,
     params: Sequence[Any],
@@ -99,6 +119,7 @@ def thread_roots_cte(
     silent: Collection[int] = (),
     carry: str = "0",
     carry_params: Sequence[Any] = (),
+    follows_only: bool = False,
 ) -> tuple[str, list[Any]]:
     """CTE definitions (to follow ``WITH RECURSIVE``) that end in ``thread_roots(event_id,
     channel_id, member_id, occurred_at, thread)``: one row per event matched by ``where`` (SQL
@@ -109,14 +130,18 @@ def thread_roots_cte(
     of messages, each within ``BURST_SECONDS`` of the one before (the window that also turns
     quick answers into ties); its key is ``burst:<n>``. ``carry`` is an SQL expression over
     ``e`` kept for each event as ``thread_roots.carried`` (so a caller counts something about
-    the events in the same pass).
+    the events in the same pass). With ``follows_only`` the chains start only from the events
+    posted in another message's thread (``follows_sql``; a caller that looks the roots up
+    itself), while the bursts still take every event of the silent channels.
     """
     events = InteractionEvent._meta.db_table
     chain_where, chain_params = where, list(params)
+    if follows_only:
+        chain_where = f"({where}) AND {follows_sql('e')}"
     bursts_sql, bursts_params = "", []
     if silent:
         marks = ", ".join(["%s"] * len(silent))
-        chain_where = f"({where}) AND e.channel_id NOT IN ({marks})"
+        chain_where = f"({chain_where}) AND e.channel_id NOT IN ({marks})"
         chain_params = [*params, *silent]
         gap = seconds_between("occurred_at", "previous_at")
         bursts_sql = (
@@ -183,7 +208,7 @@ def unanswered(
         f"e.community_id = %s AND {in_channels} AND e.kind IN (%s, %s)"
         " AND e.occurred_at >= %s AND e.occurred_at < %s"
         # only what sits in another message's thread can answer it
-        " AND (e.parent_source_id IS NOT NULL OR e.thread_source_id <> e.source_id)"
+        f" AND {follows_sql('e')}"
         f" AND e.member_id IN (SELECT id FROM {members} WHERE community_id = %s AND NOT is_bot)"
     )
     answers_params = [
@@ -196,52 +221,48 @@ def unanswered(
     ]
     roots_sql, roots_params = thread_roots_cte(answers_where, answers_params)
     gap = seconds_between("t.occurred_at", "o.occurred_at")
+    # The threads answered in time, as the ids of the messages that opened them (each answer
+    # looks its thread's first message up by id), built once; then one pass over the period's
+    # openers counts them by channel and kind, probing that set. Whether a channel has
+    # questions of the platform's own type is decided from those counts.
     sql = (
         f"WITH RECURSIVE {roots_sql},"
-        " conversation_roots AS (SELECT e.id, e.channel_id, e.source_id, e.member_id,"
-        " e.occurred_at, e.content_type, e.text"
-        f" FROM {events} AS e JOIN {members} AS m ON m.id = e.member_id"
-        f" WHERE e.community_id = %s AND {in_channels} AND e.kind = %s"
-        " AND e.parent_source_id IS NULL"
-        " AND (e.thread_source_id IS NULL OR e.thread_source_id = e.source_id)"
-        " AND e.occurred_at >= %s AND e.occurred_at < %s"
-        " AND NOT m.is_bot AND m.role NOT IN (%s, %s)),"
-        " openers AS (SELECT r.id, r.channel_id, r.source_id, r.member_id, r.occurred_at,"
-        " CASE WHEN r.content_type = %s OR (r.channel_id NOT IN ("
-        " SELECT channel_id FROM conversation_roots WHERE content_type = %s)"
-        " AND (r.text LIKE %s OR r.text LIKE %s)) THEN 1 ELSE 0 END AS question,"
-        " CASE WHEN r.occurred_at > %s THEN 1 ELSE 0 END AS pending"
-        " FROM conversation_roots AS r),"
-        # Each thread event looks its opener up (CROSS JOIN keeps SQLite's loops in this order,
-        # with an index on the openers; the other way round it scans a channel per opener).
         " answered AS MATERIALIZED (SELECT DISTINCT o.id"
-        " FROM thread_roots AS t CROSS JOIN openers AS o"
-        " WHERE t.channel_id = o.channel_id AND t.thread = o.source_id"
+        f" FROM thread_roots AS t CROSS JOIN {events} AS o"
+        " WHERE o.channel_id = t.channel_id AND o.source_id = t.thread"
         f" AND t.member_id <> o.member_id AND {gap} >= 0 AND {gap} <= %s)"
-        # A set probe (``answered`` built once), not a join: SQLite may scan every answered
-        # opener again for each opener when it guesses the set small.
-        " SELECT question, pending, answered, COUNT(*) FROM ("
-        " SELECT o.question, o.pending,"
-        " CASE WHEN o.id IN (SELECT id FROM answered) THEN 1 ELSE 0 END AS answered"
-        " FROM openers AS o) AS flagged GROUP BY question, pending, answered"
+        " SELECT channel_id, typed, marked, pending, answered, COUNT(*) FROM ("
+        " SELECT e.channel_id, CASE WHEN e.content_type = %s THEN 1 ELSE 0 END AS typed,"
+        " CASE WHEN e.text LIKE %s OR e.text LIKE %s THEN 1 ELSE 0 END AS marked,"
+        " CASE WHEN e.occurred_at > %s THEN 1 ELSE 0 END AS pending,"
+        " CASE WHEN e.id IN (SELECT id FROM answered) THEN 1 ELSE 0 END AS answered"
+        f" FROM {events} AS e JOIN {members} AS m ON m.id = e.member_id"
+        f" WHERE e.community_id = %s AND {in_channels} AND e.kind = %s AND {opens_sql('e')}"
+        " AND e.occurred_at >= %s AND e.occurred_at < %s"
+        " AND NOT m.is_bot AND m.role NOT IN (%s, %s)"
+        ") AS flagged GROUP BY channel_id, typed, marked, pending, answered"
     )
     params = [
         *roots_params,
+        window.total_seconds(),
+        QUESTION_TYPE,
+        *(f"%{mark}%" for mark in QUESTION_MARKS),
+        db_moment(latest["at"] - window),
         community.pk,
         *channel_params,
         EventKind.MESSAGE.value,
         db_moment(since),
         db_moment(until),
         *STAFF,
-        QUESTION_TYPE,
-        QUESTION_TYPE,
-        *(f"%{mark}%" for mark in QUESTION_MARKS),
-        db_moment(latest["at"] - window),
-        window.total_seconds(),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        grouped = cursor.fetchall()
+    typed_channels = {channel for channel, typed, *_rest in grouped if typed}
+    rows = [
+        (typed or (channel not in typed_channels and marked), pending, answered, count)
+        for channel, typed, marked, pending, answered, count in grouped
+    ]
     # (question, pending, answered) -> openers
     counts: dict[tuple[int, int, int], int] = {}
     for question, pending, answered, count in rows:
@@ -268,7 +289,6 @@ def noise(community: Community, start: dt.date, end: dt.date) -> Measure:
     events, members = InteractionEvent._meta.db_table, Member._meta.db_table
     kinds = ", ".join(["%s"] * len(MESSAGE_KINDS))
     empty_types = ", ".join(["%s"] * len(EMPTY_TYPES))
-    gap = seconds_between("occurred_at", "previous_at")
 
     def in_period(alias: str) -> str:
         return (
@@ -277,16 +297,47 @@ def noise(community: Community, start: dt.date, end: dt.date) -> Measure:
         )
 
     period_params = [community.pk, *MESSAGE_KINDS, *db_bounds(community, start, end)]
+    # Floods in two steps. Each message's FLOOD_MESSAGES-th predecessor by the same member in
+    # any channel comes from a window over the member's messages in time order — the order in
+    # which the (member, time) index is walked, so nothing is sorted. Only where that one is
+    # recent enough (a message in one channel has at least as many predecessors in all) are
+    # the member's messages in the same channel counted, in the index, over the seconds before.
+    recent = (
+        f"SELECT COUNT(*) FROM {events} AS p WHERE p.member_id = c.member_id"
+        f" AND p.occurred_at >= {seconds_before('c.occurred_at', FLOOD_SECONDS + 1)}"
+        " AND p.occurred_at <= c.occurred_at"
+        " AND (p.occurred_at < c.occurred_at OR p.id < c.id)"
+        f" AND p.channel_id = c.channel_id AND {in_period('p')}"
+        f" AND {seconds_between('c.occurred_at', 'p.occurred_at')} < %s"
+    )
+    # On SQLite the members who count are a set through which the (member, time) index is
+    # walked member by member, in order, so the window over each member's messages needs no
+    # sort. PostgreSQL would then read the whole period along that index, one table lookup per
+    # event; it scans the period once, joins the members by hash and sorts — so there the
+    # window is the exact one (per channel) and the count below only confirms it.
+    if connection.vendor == "postgresql":
+        speakers = (
+            f"JOIN {members} AS m ON m.id = e.member_id WHERE NOT m.is_bot"
+            " AND m.role NOT IN (%s, %s) AND m.community_id = %s AND"
+        )
+        partition = "e.channel_id, e.member_id"
+    else:
+        speakers = (
+            f"WHERE e.member_id IN (SELECT id FROM {members} WHERE NOT is_bot"
+            " AND role NOT IN (%s, %s) AND community_id = %s) AND"
+        )
+        partition = "e.member_id"
     # Repeats are ranked apart, over the rows with a long enough text only (ranking every
     # message by (member, text) would sort the whole period for the few that can repeat), and
     # looked up as a set (``IN``: built once, probed per row).
     sql = (
         "SELECT COUNT(*), SUM(empty), SUM(flood), SUM(repeated),"
         " SUM(CASE WHEN empty + flood + repeated > 0 THEN 1 ELSE 0 END) FROM ("
-        " SELECT empty, repeated,"
-        f" CASE WHEN previous_at IS NOT NULL AND {gap} < %s THEN 1 ELSE 0 END AS flood"
+        " SELECT empty, repeated, CASE WHEN previous_any IS NOT NULL"
+        f" AND {seconds_between('c.occurred_at', 'previous_any')} < %s"
+        f" AND ({recent}) >= %s THEN 1 ELSE 0 END AS flood"
         " FROM ("
-        f" SELECT e.occurred_at, CASE WHEN e.text_length = 0"
+        " SELECT e.id, e.member_id, e.channel_id, e.occurred_at, CASE WHEN e.text_length = 0"
         f" AND e.content_type IN ({empty_types}) THEN 1 ELSE 0 END AS empty,"
         " CASE WHEN e.text IS NOT NULL AND LENGTH(e.text) >= %s AND e.id IN ("
         " SELECT id FROM (SELECT t.id, ROW_NUMBER() OVER ("
@@ -294,20 +345,22 @@ def noise(community: Community, start: dt.date, end: dt.date) -> Measure:
         f" FROM {events} AS t WHERE {in_period('t')}"
         " AND t.text IS NOT NULL AND LENGTH(t.text) >= %s) AS texts WHERE copy > 1)"
         " THEN 1 ELSE 0 END AS repeated,"
-        f" LAG(e.occurred_at, {FLOOD_MESSAGES}) OVER (PARTITION BY e.channel_id, e.member_id"
-        " ORDER BY e.occurred_at, e.id) AS previous_at"
-        f" FROM {events} AS e JOIN {members} AS m ON m.id = e.member_id"
-        f" WHERE {in_period('e')} AND NOT m.is_bot AND m.role NOT IN (%s, %s)"
-        ") AS flagged) AS messages"
+        f" LAG(e.occurred_at, {FLOOD_MESSAGES}) OVER (PARTITION BY {partition}"
+        " ORDER BY e.occurred_at, e.id) AS previous_any"
+        f" FROM {events} AS e {speakers} {in_period('e')}) AS c) AS messages"
     )
     params = [
         FLOOD_SECONDS,
+        *period_params,
+        FLOOD_SECONDS,
+        FLOOD_MESSAGES,
         *EMPTY_TYPES,
         REPEAT_MIN_CHARS,
         *period_params,
         REPEAT_MIN_CHARS,
-        *period_params,
         *STAFF,
+        community.pk,
+        *period_params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

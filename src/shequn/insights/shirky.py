@@ -24,10 +24,10 @@ from typing import Any
 from django.db import connection
 
 from shequn.communities.models import Community
-from shequn.insights.conversation import thread_roots_cte
+from shequn.insights.conversation import opens_sql, thread_roots_cte
 from shequn.insights.network import silent_channels
 from shequn.insights.periods import STAFF, active_members, db_bounds, local_bounds
-from shequn.interactions.models import MESSAGE_KINDS
+from shequn.interactions.models import MESSAGE_KINDS, InteractionEvent
 from shequn.members.models import Member
 
 SHARING_TYPES = ("link", "file", "image", "video", "share", "forward")
@@ -63,16 +63,25 @@ def _contribution_counts(
     community: Community, start: dt.date, end: dt.date, silent: list[int]
 ) -> tuple[int, int, int, int, set[int]]:
     """(contributions, sharing ones, ones in cooperative threads, cooperative threads, the
-    members who made those)."""
-    members = Member._meta.db_table
+    members who made those).
+
+    Only threads that something joined can be cooperative, so the chains are followed for
+    the events posted in another message's thread (and the bursts of channels without
+    replies), and each such thread's root is looked up by its id: the rest of the period's
+    contributions are counted, never grouped."""
+    events, members = InteractionEvent._meta.db_table, Member._meta.db_table
     kinds = list(MESSAGE_KINDS)
     sharing = ", ".join(["%s"] * len(SHARING_TYPES))
-    scope = (
-        f"e.community_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s"
-        f" AND e.kind IN ({', '.join(['%s'] * len(kinds))})"
-        f" AND e.member_id IN (SELECT id FROM {members} WHERE community_id = %s"
-        " AND NOT is_bot AND role NOT IN (%s, %s))"
-    )
+
+    def scope(alias: str) -> str:
+        return (
+            f"{alias}.community_id = %s AND {alias}.occurred_at >= %s"
+            f" AND {alias}.occurred_at < %s"
+            f" AND {alias}.kind IN ({', '.join(['%s'] * len(kinds))})"
+            f" AND {alias}.member_id IN (SELECT id FROM {members} WHERE community_id = %s"
+            " AND NOT is_bot AND role NOT IN (%s, %s))"
+        )
+
     scope_params = [
         community.pk,
         *db_bounds(community, start, end),
@@ -80,32 +89,45 @@ def _contribution_counts(
         community.pk,
         *STAFF,
     ]
-    sharing_sql = (
-        f"CASE WHEN e.content_type IN ({sharing}) OR e.text_length >= %s THEN 1 ELSE 0 END"
-    )
     roots, roots_params = thread_roots_cte(
-        scope,
-        scope_params,
-        silent=silent,
-        carry=sharing_sql,
-        carry_params=[*SHARING_TYPES, LONG_TEXT],
+        scope("e"), scope_params, silent=silent, follows_only=True
     )
-    # One pass over the period's events: the contributions and the sharing ones ('all'), each
-    # member's turns in cooperative threads ('member'), and those threads ('threads').
+    spoken = ""
+    if silent:
+        spoken = f" WHERE channel_id NOT IN ({', '.join(['%s'] * len(silent))})"
+    sql = (
+        f"WITH RECURSIVE {roots},"
+        # every turn in a thread that something joined: the joiners and, when it is one of
+        # the period's contributions, the message that opened the thread
+        " turns AS (SELECT channel_id, thread, member_id FROM thread_roots"
+        " UNION ALL SELECT o.channel_id, o.source_id, o.member_id FROM ("
+        f" SELECT DISTINCT channel_id, thread FROM thread_roots{spoken}) AS k"
+        f" CROSS JOIN {events} AS o WHERE o.channel_id = k.channel_id"
+        f" AND o.source_id = k.thread AND {opens_sql('o')} AND {scope('o')}),"
+        " cooperative AS MATERIALIZED (SELECT channel_id, thread FROM turns"
+        " GROUP BY channel_id, thread HAVING COUNT(DISTINCT member_id) >= %s AND COUNT(*) >= %s)"
+        " SELECT 'all', COUNT(*), COALESCE(SUM(CASE WHEN e.content_type IN"
+        f" ({sharing}) OR e.text_length >= %s THEN 1 ELSE 0 END), 0)"
+        f" FROM {events} AS e WHERE {scope('e')}"
+        " UNION ALL SELECT 'member', t.member_id, COUNT(*) FROM turns AS t"
+        " JOIN cooperative AS c ON c.channel_id = t.channel_id AND c.thread = t.thread"
+        " GROUP BY t.member_id"
+        " UNION ALL SELECT 'threads', COUNT(*), 0 FROM cooperative"
+    )
+    params = [
+        *roots_params,
+        *silent,
+        *scope_params,
+        COOPERATION_PEOPLE,
+        COOPERATION_TURNS,
+        *SHARING_TYPES,
+        LONG_TEXT,
+        *scope_params,
+    ]
+    total = shared = cooperative = threads = 0
+    participants: set[int] = set()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH RECURSIVE {roots}, cooperative AS ("
-            " SELECT channel_id, thread FROM thread_roots GROUP BY channel_id, thread"
-            " HAVING COUNT(DISTINCT member_id) >= %s AND COUNT(*) >= %s)"
-            " SELECT 'all', COUNT(*), COALESCE(SUM(carried), 0) FROM thread_roots"
-            " UNION ALL SELECT 'member', r.member_id, COUNT(*) FROM thread_roots AS r"
-            " JOIN cooperative AS c ON c.channel_id = r.channel_id AND c.thread = r.thread"
-            " GROUP BY r.member_id"
-            " UNION ALL SELECT 'threads', COUNT(*), 0 FROM cooperative",
-            [*roots_params, COOPERATION_PEOPLE, COOPERATION_TURNS],
-        )
-        total = shared = cooperative = threads = 0
-        participants: set[int] = set()
+        cursor.execute(sql, params)
         for tag, first, second in cursor.fetchall():
             if tag == "all":
                 total, shared = int(first), int(second)
@@ -114,7 +136,7 @@ def _contribution_counts(
             else:
                 participants.add(first)
                 cooperative += int(second)
-    return int(total), int(shared), cooperative, threads, participants
+    return total, shared, cooperative, threads, participants
 
 
 def _collective(

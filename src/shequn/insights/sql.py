@@ -23,7 +23,17 @@ def seconds_between(later: str, earlier: str) -> str:
     """SQL for the seconds from one timestamp expression to another."""
     if connection.vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+    # julianday() counts days in a double: a minute comes out as 59.9999964 s, so the seconds
+    # are rounded to the millisecond (times are stored to the microsecond at most)
+    return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
+
+
+def seconds_before(moment: str, seconds: int) -> str:
+    """SQL for the timestamp ``seconds`` before a timestamp expression (on SQLite to the whole
+    second, as text comparable with stored times: use it as a loose bound)."""
+    if connection.vendor == "postgresql":
+        return f"({moment} - INTERVAL '{int(seconds)} seconds')"
+    return f"datetime({moment}, '-{int(seconds)} seconds')"
 
 
 def concurrently(*calls: Callable[[], Any]) -> list[Any]:

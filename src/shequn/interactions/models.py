@@ -220,6 +220,17 @@ class InteractionEvent(models.Model):
                 condition=models.Q(target_member__isnull=False),
                 name="event_addressed_time",
             ),
+            # Messages posted in another message's thread (replies, or a thread they name),
+            # by time: where the diagnosis follows reply chains to thread roots, it starts
+            # from these instead of reading every message of the period. Queries name the
+            # condition as written here (``insights.conversation.follows_sql``), so the
+            # planners can prove the index applies.
+            models.Index(
+                fields=["community", "occurred_at"],
+                condition=models.Q(parent_source_id__isnull=False)
+                | models.Q(thread_source_id__isnull=False),
+                name="event_in_thread_time",
+            ),
         ]
 
     def __str__(self) -> str:
