@@ -209,3 +209,16 @@ def test_an_introduction_through_the_exchange_ties_both_members():
     assert ties == {(ann.pk, bob.pk): CONNECTION_WEIGHT, (bob.pk, ann.pk): CONNECTION_WEIGHT}
     # An introduction is no conversation: reciprocity and deep links do not see it.
     assert conversation_ties(community) == {}
+
+
+def test_the_drawing_does_not_depend_on_the_order_the_ties_were_read_in():
+    # The karate club's ties all weigh the same, so the drawn edges (and the layout they give)
+    # must not follow the order SQLite or PostgreSQL happened to return the rows in.
+    from shequn.insights.drawing import network_drawing
+
+    ties = karate_ties()
+    summary = analyse(member_graph(ties))
+    reversed_ties = dict(reversed(list(ties.items())))
+    drawn = network_drawing(ties, summary, limit=20)
+    assert network_drawing(reversed_ties, summary, limit=20) == drawn
+    assert len(drawn["nodes"]) == 20 and drawn["edges"]

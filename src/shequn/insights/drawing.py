@@ -42,7 +42,9 @@ def network_drawing(
         if a in index and b in index:
             key = (min(index[a], index[b]), max(index[a], index[b]))
             weights[key] = weights.get(key, 0.0) + weight
-    edges = sorted(weights.items(), key=lambda item: -item[1])[:EDGE_LIMIT]
+    # heaviest first, equal weights by position: the same ties draw the same picture whatever
+    # order the database returned them in
+    edges = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:EDGE_LIMIT]
     graph = ig.Graph(n=len(chosen), edges=[pair for pair, _ in edges])
     rng = random.Random(LAYOUT_SEED)
     start = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in chosen]
