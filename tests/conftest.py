@@ -28,6 +28,20 @@ def community(db):
     return do_create_community(slug="club", name="Club")
 
 
+def with_account(member: Any, handle: str) -> Any:
+    """Give a member made in a test a chat account, as imported members have: a merge of a
+    member without any cannot be undone."""
+    from shequn.communities.models import Channel
+    from shequn.members.models import Identity
+
+    channel, _created = Channel.objects.get_or_create(
+        community=member.community, platform="csv", external_id="accounts",
+        defaults={"name": "accounts"},
+    )  # fmt: skip
+    Identity.objects.create(member=member, channel=channel, platform_user_id=handle, handle=handle)
+    return member
+
+
 def table_counts() -> dict[str, int]:
     """Row counts of every shequn table: 'the database is unchanged' means these are equal."""
     return {

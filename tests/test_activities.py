@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import icalendar
 import pytest
+from conftest import with_account
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -47,8 +48,8 @@ from shequn.audit.models import AuditEntry
 from shequn.communities.services import get_or_create_channel
 from shequn.interactions.importers.records import ImportFormatError
 from shequn.interactions.models import EventKind, InteractionEvent, MemberDailyRollup
-from shequn.members.models import Member
-from shequn.members.services import do_merge_members
+from shequn.members.models import Member, MemberMerge
+from shequn.members.services import do_merge_members, do_unmerge
 from shequn.rewards.models import PointEntry
 from shequn.rewards.services import do_save_rule
 from shequn.tiers.signals import advocacy_signal
@@ -925,7 +926,7 @@ def test_merging_members_keeps_their_registrations(community):
     meetup = activity(community)
     other = activity(community, title="Other")
     wechat_ann = person(community, "Ann (WeChat)")
-    qq_ann = person(community, "Ann (QQ)")
+    qq_ann = with_account(person(community, "Ann (QQ)"), "qq-ann")
     do_register(meetup, wechat_ann)
     do_register(meetup, qq_ann)
     do_register(other, qq_ann)
@@ -938,6 +939,17 @@ def test_merging_members_keeps_their_registrations(community):
     ) == ["Other", "Tea and code"]
     assert Guest.objects.get(pk=guest.pk).member == wechat_ann
     assert Ritual.objects.count() == 0
+
+    # Undone: each gets their own registrations back, the one set aside included.
+    restored = do_unmerge(MemberMerge.objects.get())
+    titles = {
+        member: sorted(
+            Registration.objects.filter(member=member).values_list("activity__title", flat=True)
+        )
+        for member in (restored, wechat_ann)
+    }
+    assert titles == {restored: ["Other", "Tea and code"], wechat_ann: ["Tea and code"]}
+    assert Guest.objects.get(pk=guest.pk).member == restored
 
 
 def test_far_years_and_nul_characters_are_refused_by_name(community):

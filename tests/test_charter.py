@@ -14,7 +14,7 @@ import pytest
 from conftest import table_counts as shequn_counts
 
 from shequn.audit.models import AuditEntry
-from shequn.charter.models import CharterRule, Reward, Violation
+from shequn.charter.models import Acknowledgement, CharterRule, Reward, Violation
 from shequn.charter.selectors import (
     charter_in_force,
     charter_status,
@@ -37,8 +37,8 @@ from shequn.charter.services import (
 from shequn.communities.services import do_create_community
 from shequn.interactions.models import InteractionEvent
 from shequn.interactions.services import do_import
-from shequn.members.models import Member
-from shequn.members.services import do_merge_members
+from shequn.members.models import Member, MemberMerge
+from shequn.members.services import do_merge_members, do_unmerge
 from shequn.rewards.models import PointEntry
 from shequn.rewards.selectors import member_balance
 
@@ -556,13 +556,28 @@ def test_violation_count_and_status_for_the_diagnosis(club, tmp_path):
     assert first.status == "open"
 
 
-def test_merging_members_keeps_their_violations(club, tmp_path):
+def test_merging_members_keeps_their_violations_and_undoing_it_gives_them_back(club, tmp_path):
+    from shequn.charter.services import do_acknowledge, do_publish_charter
+
     banned = rule(club, "banned_words", {"words": ["spam"]}, consequence="penalty", points=1)
     import_rows(club, tmp_path, [say("x1", "ann", 0, "spam"), say("x2", "annie", 5, "hi")])
     ann, annie = member(club, "ann"), member(club, "annie")
+    version = do_publish_charter(club, "No spam.", None)
+    do_acknowledge(annie, version, at=dt.datetime(2024, 3, 2, tzinfo=dt.UTC))
+    do_acknowledge(ann, version, at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC))
     do_merge_members(ann, annie, actor=None)
     assert Violation.objects.get(rule=banned).member == annie
     assert member_balance(annie) == -1
+    # one acknowledgement of the version is left: the earlier one, ann's
+    (kept,) = Acknowledgement.objects.all()
+    assert kept.member == annie and kept.acknowledged_at.day == 1
+
+    restored = do_unmerge(MemberMerge.objects.get())
+
+    assert Violation.objects.get(rule=banned).member == restored
+    assert (member_balance(restored), member_balance(annie)) == (-1, 0)
+    days = dict(Acknowledgement.objects.values_list("member", "acknowledged_at__day"))
+    assert days == {restored.pk: 1, annie.pk: 2}
 
 
 def test_every_operator_action_is_audited_with_its_actor(club, tmp_path, make_account):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import with_account
 from django.apps import apps
 from django.utils import timezone
 
@@ -40,8 +41,8 @@ from shequn.communities.models import Channel
 from shequn.communities.services import do_update_community_profile
 from shequn.interactions.importers.records import ImportFormatError
 from shequn.interactions.models import InteractionEvent
-from shequn.members.models import Identity, Member
-from shequn.members.services import do_merge_members
+from shequn.members.models import Identity, Member, MemberMerge
+from shequn.members.services import do_merge_members, do_unmerge
 from shequn.tiers.models import TierChange, TierRun
 from shequn.tiers.selectors import tiers_on
 
@@ -259,12 +260,22 @@ def test_costs_repeat_monthly_are_validated_and_deletion_is_audited(shop):
     assert entry.details["amount"] == "30.00" and entry.details["month"] == "2024-11-01"
 
 
-def test_a_merge_keeps_the_purchases_with_the_person(shop):
+def test_a_merge_keeps_the_purchases_with_the_person_and_undoing_it_gives_them_back(shop):
     community, offers, members = shop
-    twin = Member.objects.create(community=community, display_name="Ann (phone)")
+    twin = with_account(
+        Member.objects.create(community=community, display_name="Ann (phone)"), "p1"
+    )
     buy(community, twin, offers["course"], at(2024, 2, 1))
+    buy(community, members["ann"], offers["shirt"], at(2024, 2, 2))
     do_merge_members(twin, members["ann"])
-    assert Purchase.objects.get().member == members["ann"]
+    assert set(Purchase.objects.values_list("member", flat=True)) == {members["ann"].pk}
+
+    restored = do_unmerge(MemberMerge.objects.get())
+
+    assert Purchase.objects.get(offer=offers["course"]).member == restored
+    assert Purchase.objects.get(offer=offers["shirt"]).member == members["ann"]
+    given = AuditEntry.objects.get(action="member.unmerge").details["given_back"]
+    assert given == {"commerce.Purchase": 1}
 
 
 # -------------------------------------------------------------------------- import

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import table_counts
+from conftest import table_counts, with_account
 from test_culture_support import Chat
 
 from shequn.audit.models import AuditEntry
@@ -150,9 +150,12 @@ def test_the_advocacy_provider_counts_published_ones_by_day(community, ann):
 
 
 def test_a_merge_keeps_goals_testimonials_and_onboarding_with_the_person(community, ann):
-    from shequn.members.services import do_merge_members
+    from shequn.members.models import MemberMerge
+    from shequn.members.services import do_merge_members, do_unmerge
 
-    twin = Member.objects.create(community=community, display_name="Ann (WeChat)")
+    twin = with_account(
+        Member.objects.create(community=community, display_name="Ann (WeChat)"), "w"
+    )
     fay = Member.objects.create(community=community, display_name="Fay", role="founder")
     do_record_testimonial(community, {"member": twin, "text": "Met friends."})
     goal = do_create_goal(
@@ -174,3 +177,10 @@ def test_a_merge_keeps_goals_testimonials_and_onboarding_with_the_person(communi
     onboarding = models.Onboarding.objects.get()
     assert onboarding.member == ann and onboarding.platform == "wechat"
     assert fay.pk != ann.pk
+
+    # Undoing the merge gives the testimonial, the goal and the onboarding back.
+    restored = do_unmerge(MemberMerge.objects.get())
+    assert models.Testimonial.objects.get().member == restored
+    assert models.Goal.objects.get(pk=goal.pk).owner == restored
+    assert models.Onboarding.objects.get(member=restored).platform == "wechat"
+    assert models.Onboarding.objects.filter(member=ann).count() == 1

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import table_counts as base_counts
+from conftest import with_account
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 
@@ -458,15 +459,21 @@ def test_helping_through_the_exchange_is_an_advocacy_act(community):
 
 
 def test_a_merge_keeps_the_posts_with_the_person(community):
-    from shequn.members.services import do_merge_members
+    from shequn.members.models import MemberMerge
+    from shequn.members.services import do_merge_members, do_unmerge
 
     a, a2, b = member(community, "Ann"), member(community, "Ann (2)"), member(community, "Bo")
+    with_account(a2, "ann2")
     need = post(community, a2, "need", "Need x", tags=["x"])
     post(community, b, "offer", "Offer x", tags=["x"])
     do_merge_members(a2, a)
     need.refresh_from_db()
     assert need.member == a
     assert len(suggestions(community)) == 1
+
+    restored = do_unmerge(MemberMerge.objects.get())
+    need.refresh_from_db()
+    assert need.member == restored
 
 
 def test_settings_are_checked_and_audited(community):

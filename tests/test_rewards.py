@@ -866,3 +866,25 @@ def test_a_full_rescan_over_many_batches_adds_nothing_with_two_bonus_rules(
     assert again.entries_created == 0
     assert ledger_sum(ann) == 3 + 5 + 3
     assert_balances_match_ledger(community)
+
+
+@pytest.mark.django_db
+def test_an_undone_merge_gives_back_the_points_awarded_by_hand(community, write_chatlab):
+    messages = [
+        {"platformMessageId": f"m{i}", "sender": sender, "accountName": sender.upper(),
+         "type": 0, "timestamp": 1709542800 + 120 * i, "content": "hi"}
+        for i, sender in enumerate(["u1", "u2"])
+    ]  # fmt: skip
+    do_import(community, write_chatlab(messages))
+    ann = Identity.objects.get(platform_user_id="u1").member
+    twin = Identity.objects.get(platform_user_id="u2").member
+    do_manual_entry(twin, 50, reason="Helped at the meetup", actor=None)
+    do_manual_entry(ann, 5, reason="Welcome", actor=None)
+
+    do_merge_members(twin, ann)
+    assert member_balance(ann) == 55
+    restored = do_unmerge(ann.merges.get())
+
+    assert (member_balance(restored), member_balance(ann)) == (50, 5)
+    assert (stored_balance(restored), stored_balance(ann)) == (50, 5)
+    assert PointEntry.objects.get(amount=50).member == restored

@@ -21,7 +21,7 @@ def check_after_import(sender: Any, community: Any, **kwargs: Any) -> None:
 
 
 @receiver(member_merging, dispatch_uid="charter.move_on_merge")
-def move_on_merge(sender: Any, source: Any, target: Any, **kwargs: Any) -> None:
+def move_on_merge(sender: Any, source: Any, target: Any, **kwargs: Any) -> Any:
     from shequn.charter.services import move_member_rows
 
-    move_member_rows(source.pk, target.pk)
+    return move_member_rows(source.pk, target.pk)

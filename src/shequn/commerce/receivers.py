@@ -10,8 +10,8 @@ from shequn.members.signals import member_merging
 
 
 @receiver(member_merging, dispatch_uid="commerce.move_on_merge")
-def move_on_merge(sender: Any, source: Any, target: Any, **kwargs: Any) -> None:
+def move_on_merge(sender: Any, source: Any, target: Any, **kwargs: Any) -> Any:
     """The merged member is deleted: their purchases go to the member they became part of."""
     from shequn.commerce.services import move_member_purchases
 
-    move_member_purchases(source.pk, target.pk)
+    return move_member_purchases(source.pk, target.pk)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from shequn.audit import services as audit
 from shequn.interactions.models import InteractionEvent
 from shequn.interactions.rollups import recompute_member_rollups
+from shequn.members.merging import combined, restore_moves
 from shequn.members.models import ROLE_RANK, Identity, Member, MemberMerge, Role
 from shequn.members.signals import member_merging, members_changed
 
@@ -104,7 +105,7 @@ def do_merge_members(
     target.muted_at = _later_or_active(source.muted_at, target.muted_at)
     target.is_bot = target.is_bot and source.is_bot
     target.key = target.key or source.key
-    member_merging.send(sender=do_merge_members, source=source, target=target)
+    moved = combined(member_merging.send(sender=do_merge_members, source=source, target=target))
     source.daily_rollups.all().delete()
     source.delete()
     target.save()
@@ -119,6 +120,7 @@ def do_merge_members(
         source_snapshot={**source_before, "id": source_id},
         target_snapshot={"before": target_before, "after": _snapshot(target)},
         identity_ids=identity_ids,
+        moved=moved,
         reason=reason,
     )
     audit.record(
@@ -139,7 +141,8 @@ def do_merge_members(
 
 @transaction.atomic
 def do_unmerge(merge: MemberMerge, *, actor: Any = None) -> Member:
-    """Undo a merge: the merged member comes back with its accounts, events and rollups."""
+    """Undo a merge: the merged member comes back with its accounts, events and rollups, and
+    the rows other apps moved to the target (registrations, purchases, points …) with it."""
     if merge.undone_at is not None:
         raise MergeError(_("This merge was already undone."))
     target = merge.target
@@ -175,6 +178,7 @@ def do_unmerge(merge: MemberMerge, *, actor: Any = None) -> Member:
     Identity.objects.filter(pk__in=identity_ids).update(member=restored)
     retarget_events([restored, target])
     recompute_member_rollups([restored.pk, target.pk])
+    given_back = restore_moves(merge.moved, target.pk, restored.pk)
     members_changed.send(
         sender=do_unmerge, community_id=target.community_id, member_ids=[restored.pk, target.pk]
     )
@@ -190,6 +194,7 @@ def do_unmerge(merge: MemberMerge, *, actor: Any = None) -> Member:
             "restored": {"id": restored.pk, "display_name": restored.display_name},
             "target": {"id": target.pk, "display_name": target.display_name},
             "identities": len(identity_ids),
+            "given_back": given_back,
         },
     )
     return restored

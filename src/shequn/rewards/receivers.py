@@ -18,11 +18,16 @@ def award_after_import(sender: Any, community: Any, **kwargs: Any) -> None:
 
 
 @receiver(member_merging, dispatch_uid="rewards.move_entries_on_merge")
-def move_entries_on_merge(sender: Any, source: Any, target: Any, **kwargs: Any) -> None:
-    """The merged member is deleted: its entries go to the member it became part of."""
+def move_entries_on_merge(sender: Any, source: Any, target: Any, **kwargs: Any) -> Any:
+    """The merged member is deleted: its entries go to the member it became part of (an
+    un-merge gives them back: ``services.give_back_entries``)."""
+    from shequn.members.merging import MergeMoves
+    from shequn.rewards.models import PointEntry
     from shequn.rewards.services import reassign_entries
 
-    reassign_entries(source.pk, target.pk)
+    moves = MergeMoves()
+    moves.note(PointEntry, "member", reassign_entries(source.pk, target.pk))
+    return moves
 
 
 @receiver(members_changed, dispatch_uid="rewards.follow_events_after_merge")

@@ -70,6 +70,7 @@ __all__ = [
     "do_save_rule",
     "export_rules_toml",
     "follow_event_members",
+    "give_back_entries",
     "reassign_entries",
     "rule_values",
 ]
@@ -697,6 +698,23 @@ def reassign_entries(from_member_id: int, to_member_id: int) -> list[int]:
         refresh_member_points(community, [from_member_id, to_member_id])
         record_level_ups_from_ledger(community, [to_member_id])
     return ids
+
+
+@transaction.atomic
+def give_back_entries(entry_ids: list[int], from_member_id: int, to_member_id: int) -> int:
+    """Undoing a merge: the entries it moved that ``from`` still holds go back to ``to`` (the
+    restored member); balances and level-ups of both follow. Returns how many moved."""
+    ids = list(
+        PointEntry.objects.filter(pk__in=entry_ids, member_id=from_member_id)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if ids:
+        _move(ids, to_member_id)
+        community = Member.objects.get(pk=to_member_id).community
+        refresh_member_points(community, [from_member_id, to_member_id])
+        record_level_ups_from_ledger(community, [from_member_id, to_member_id])
+    return len(ids)
 
 
 def _beneficiary_sql(role: str, event_table: str) -> str:

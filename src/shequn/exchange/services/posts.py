@@ -22,6 +22,7 @@ from shequn.exchange.validation import (
     clean_post,
     clean_submitter,
 )
+from shequn.members.merging import MergeMoves
 from shequn.members.models import Member
 
 # Public submissions waiting at once: beyond this the form refuses more (a flood of spam
@@ -270,6 +271,8 @@ def do_submit_public_post(
     return post
 
 
-def move_member_posts(source_id: int, target_id: int) -> None:
+def move_member_posts(source_id: int, target_id: int) -> MergeMoves:
     """Before a merge deletes ``source``: its needs and offers become ``target``'s."""
-    Post.objects.filter(member_id=source_id).update(member_id=target_id)
+    moves = MergeMoves()
+    moves.move(Post.objects.filter(member_id=source_id), "member", target_id)
+    return moves
