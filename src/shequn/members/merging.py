@@ -6,7 +6,8 @@ model and member field, and the rows they deleted as duplicates of the target's 
 The merge keeps the answers in ``MemberMerge.moved``; undoing it (``restore_moves``) moves the
 rows that still belong to the target back to the restored member, and recreates the target's
 deleted duplicates, in one statement per model. Rows an app changed in place (e.g. an earlier
-onboarding date copied onto the target) stay as they are.
+onboarding date copied onto the target) stay as they are, and a dropped row comes back without
+the rows that hung on it (the feedback on a registration dropped as a duplicate).
 """
 
 from __future__ import annotations
