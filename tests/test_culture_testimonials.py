@@ -23,7 +23,7 @@ from shequn.culture.services import (
     do_update_testimonial,
 )
 from shequn.members.models import Member
-from shequn.tiers.models import MemberTier
+from shequn.tiers.models import MemberTier, TierChange, TierRun
 from shequn.tiers.reasons import describe
 from shequn.tiers.services import do_recompute_tiers
 
@@ -121,10 +121,26 @@ def test_a_published_testimonial_makes_an_active_member_an_advocate(community, w
     assert state.tier == "advocate"
     acts = [reason for reason in state.reasons if reason.get("code") == "testimonial"]
     assert acts and describe(acts[0]) == "published 1 testimonial"
+    # Only the member it is about was replayed, and as a full run would have done it.
+    assert TierRun.objects.latest("id").evaluated == 1
+    assert tiers_and_paths(community) == tiers_and_paths(community, full=True)
 
-    # Unpublished, it no longer counts: the monthly review takes the tier back down.
+    # Said earlier, or unpublished: replayed again, still as a full run would.
+    do_update_testimonial(testimonial, {"said_on": MONDAY + dt.timedelta(weeks=2)})
+    assert tiers_and_paths(community) == tiers_and_paths(community, full=True)
     do_unpublish_testimonial(testimonial)
     assert PublishedTestimonials().acts(community, None, MONDAY + dt.timedelta(weeks=20)) == []
+    assert tiers_and_paths(community) == tiers_and_paths(community, full=True)
+
+
+def tiers_and_paths(community, *, full: bool = False) -> tuple[list, list]:
+    """Every member's stored tier and path (after a full recompute, with ``full``)."""
+    if full:
+        do_recompute_tiers(community, full=True)
+    return (
+        sorted(MemberTier.objects.values_list("member_id", "tier", "since", "reasons")),
+        sorted(TierChange.objects.values_list("member_id", "changed_on", "to_tier", "reasons")),
+    )
 
 
 def test_the_advocacy_provider_counts_published_ones_by_day(community, ann):

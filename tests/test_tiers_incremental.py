@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from shequn.communities.services import do_create_community
 from shequn.interactions.services import do_import
-from shequn.members.models import Member
-from shequn.members.services import do_merge_members
+from shequn.members.models import Member, MemberMerge
+from shequn.members.services import do_merge_members, do_unmerge
 from shequn.tiers.models import MemberTier, TierChange, TierPolicy
 from shequn.tiers.services import do_recompute_tiers
 
@@ -106,6 +106,7 @@ def _state(community) -> tuple[list, list]:
     drawn=events,
     cadence=st.sampled_from(["week", "month"]),
     merge_after=st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
+    undo_after=st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
     later=st.integers(min_value=0, max_value=90),
     joined=st.one_of(
         st.none(),
@@ -116,7 +117,9 @@ def _state(community) -> tuple[list, list]:
         ),
     ),
 )
-def test_incremental_runs_equal_a_full_recompute(db, drawn, cadence, merge_after, later, joined):
+def test_incremental_runs_equal_a_full_recompute(
+    db, drawn, cadence, merge_after, undo_after, later, joined
+):
     community = do_create_community(slug=f"prop{next(_slugs)}", name="Prop")
     TierPolicy.objects.create(community=community, downgrade_cadence=cadence)
     rows = _messages(drawn)
@@ -140,6 +143,10 @@ def test_incremental_runs_equal_a_full_recompute(db, drawn, cadence, merge_after
                 if "Eve" in found and "Fay" in found:
                     do_merge_members(found["Eve"], found["Fay"])
                     do_recompute_tiers(community)
+            merge = MemberMerge.objects.filter(community=community, undone_at=None).first()
+            if merge is not None and undo_after is not None and number >= undo_after:
+                do_unmerge(merge)  # ... and undoes it, at once or some imports later
+                do_recompute_tiers(community)
     # Judged later than the data's last day (e.g. today, for a live community).
     as_of = do_recompute_tiers(community).as_of + dt.timedelta(days=later)
     do_recompute_tiers(community, as_of=as_of)

@@ -19,9 +19,10 @@ def recompute_after_import(sender: Any, community: Any, **kwargs: Any) -> None:
 
 @receiver(members_changed, dispatch_uid="tiers.recompute_after_merge")
 def recompute_after_merge(sender: Any, community_id: int, **kwargs: Any) -> None:
-    """A merge moves events between members: their weeks and ties change, so recompute in full
-    (a merge is rare and small communities recompute fast)."""
+    """A merge or un-merge moves events between members: the incremental run replays both
+    sides from their first signal (it finds the merges made or undone since the last run), so
+    a merge in a large community does not replay everyone."""
     from shequn.communities.models import Community
     from shequn.tiers.services import do_recompute_tiers
 
-    do_recompute_tiers(Community.objects.get(pk=community_id), full=True)
+    do_recompute_tiers(Community.objects.get(pk=community_id))

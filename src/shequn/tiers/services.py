@@ -13,7 +13,7 @@ import datetime as dt
 import gc
 import time
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
@@ -152,9 +152,13 @@ def _incremental_starts(
     stored: dict[int, store.StoredState],
     inviters_of: dict[int, list[tuple[int, int]]],
     late_replies: dict[int, int],
+    touched: Mapping[int, dt.date],
 ) -> dict[int, int | None]:
     """Who needs replaying, and from which week (None: from their first signal)."""
     affected = _Affected(members)
+    # What the caller changed outside the events (an advocacy act, e.g. a testimonial).
+    for member_id, day in touched.items():
+        affected.touch(member_id, week_of(day.toordinal()))
     for member_id, day in inputs.new_event_members(community, last.watermark, upto).items():
         affected.touch(member_id, week_of(day))
     # Replies whose target arrived only now count as help from their week on.
@@ -218,13 +222,16 @@ def do_recompute_tiers(
     as_of: dt.date | None = None,
     actor: Any = None,
     rebuild: bool = False,
+    touched: Mapping[int, dt.date] | None = None,
 ) -> TierRunResult:
     """Bring every member's tier, reasons, progress, risk and history up to date.
 
     Incremental unless ``full``: only members something happened to since the last run are
-    replayed. ``as_of`` defaults to the latest local day of any event in the community (an
-    archive is judged as of its own last day, not today). ``rebuild`` refolds reply ties and
-    invitations from the events (needed only if events were rewritten outside an import).
+    replayed, and the members in ``touched`` from the day given (inputs that are no events,
+    such as an advocacy act recorded by another app). ``as_of`` defaults to the latest local
+    day of any event in the community (an archive is judged as of its own last day, not today).
+    ``rebuild`` refolds reply ties and invitations from the events (needed only if events were
+    rewritten outside an import).
     """
     started = time.perf_counter()
     policy = tier_policy(community)
@@ -270,7 +277,7 @@ def do_recompute_tiers(
         )
     else:
         starts = _incremental_starts(
-            community, last, upto, as_of, members, stored, inviters_of, late
+            community, last, upto, as_of, members, stored, inviters_of, late, touched or {}
         )
 
     cal = Calendar(as_of, rules.cadence)

@@ -90,14 +90,19 @@ def _details(values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: jsonable(value) for name, value in values.items()}
 
 
-def _recompute_tiers(community: Community) -> None:
+def _recompute_tiers(community: Community, *testimonials: tuple[Any, Any]) -> None:
     """Published testimonials are advocacy acts: bring the tiers up to date, if they have
-    been worked out (a full run: the tier engine learns of no event here)."""
+    been worked out — replaying only the members concerned, from the day each was said
+    (``testimonials``: (member id, day) pairs, before and after a change)."""
     from shequn.tiers.selectors import latest_tier_run
     from shequn.tiers.services import do_recompute_tiers
 
-    if latest_tier_run(community) is not None:
-        do_recompute_tiers(community, full=True)
+    touched: dict[int, Any] = {}
+    for member_id, day in testimonials:
+        if member_id is not None and day is not None:
+            touched[member_id] = min(day, touched.get(member_id, day))
+    if touched and latest_tier_run(community) is not None:
+        do_recompute_tiers(community, touched=touched)
 
 
 def do_record_testimonial(
@@ -130,7 +135,7 @@ def do_record_testimonial(
             details={**_details(cleaned), "published": publish},
         )
     if publish and recompute:
-        _recompute_tiers(community)
+        _recompute_tiers(community, (testimonial.member_id, testimonial.said_on))
     return testimonial
 
 
@@ -171,7 +176,12 @@ def do_update_testimonial(
     if recompute and (
         unpublished or (testimonial.is_published and {"member", "said_on"} & set(changed))
     ):
-        _recompute_tiers(community)
+        old_member = before.get("member", testimonial.member)
+        _recompute_tiers(
+            community,
+            (getattr(old_member, "pk", None), before.get("said_on", testimonial.said_on)),
+            (testimonial.member_id, testimonial.said_on),
+        )
     return testimonial
 
 
@@ -196,7 +206,7 @@ def do_publish_testimonial(
             target=testimonial,
         )
     if recompute:
-        _recompute_tiers(testimonial.community)
+        _recompute_tiers(testimonial.community, (testimonial.member_id, testimonial.said_on))
     return testimonial
 
 
@@ -215,7 +225,7 @@ def do_unpublish_testimonial(
             target=testimonial,
         )
     if recompute:
-        _recompute_tiers(testimonial.community)
+        _recompute_tiers(testimonial.community, (testimonial.member_id, testimonial.said_on))
     return testimonial
 
 
@@ -223,6 +233,7 @@ def do_delete_testimonial(
     testimonial: Testimonial, *, actor: Any = None, recompute: bool = True
 ) -> None:
     community, published = testimonial.community, testimonial.is_published
+    said = (testimonial.member_id, testimonial.said_on)
     with transaction.atomic():
         audit.record(
             "testimonial.delete",
@@ -237,4 +248,4 @@ def do_delete_testimonial(
         )
         testimonial.delete()
     if published and recompute:
-        _recompute_tiers(community)
+        _recompute_tiers(community, said)
