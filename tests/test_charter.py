@@ -223,6 +223,21 @@ def test_a_long_word_list_is_matched_without_the_sql_prefilter(club, tmp_path):
     assert flagged(banned) == [("Ann", "w1")]
 
 
+def test_banned_words_in_other_scripts_match_in_any_case(club, tmp_path):
+    # SQLite's LIKE ignores case for ASCII letters only: Cyrillic, Greek or accented words
+    # must still be found whatever their case.
+    banned = rule(club, "banned_words", {"words": ["спам", "Ärger"]})
+    rows = [
+        say("r1", "ann", 0, "Это СПАМ, не читайте"),
+        say("r2", "bob", 10, "kein ärger bitte"),
+        say("r3", "cid", 20, "ÄRGER!"),
+        say("r4", "dee", 30, "спаминг"),  # a longer word: no match
+    ]
+    import_rows(club, tmp_path, rows)
+    do_check(club)
+    assert flagged(banned) == [("Ann", "r1"), ("Bob", "r2"), ("Cid", "r3")]
+
+
 # -------------------------------------------------------------------------- off hours
 def test_off_hours_flag_one_violation_per_member_per_local_night(club, tmp_path):
     quiet = rule(club, "off_hours", {"start": "23:00", "end": "07:00"}, consequence="mute")

@@ -1,7 +1,9 @@
 """Banned words: a list operators edit; a message containing one as a whole word is flagged.
 
 SQL narrows the messages to those containing a word anywhere (``LIKE`` on each word while the
-list is short; a regular expression on PostgreSQL for a long list); Python then checks those
+list is short; a regular expression on PostgreSQL for a long list; no narrowing for words such
+as Cyrillic ones where the database folds the case of ASCII letters only: SQLite, or PostgreSQL
+with the C character type); Python then checks those
 candidates only, with word boundaries for Latin-script words and jieba's segmentation for
 Chinese (``shequn.charter.words``). One violation per message.
 """
@@ -40,8 +42,29 @@ def _like_pattern(word: str) -> str:
     return f"%{escaped}%"
 
 
+def _cased_beyond_ascii(word: str) -> bool:
+    """Has the word a letter outside ASCII with an upper and a lower case (Cyrillic, Greek,
+    accented Latin)? SQLite's LIKE ignores case for ASCII letters only."""
+    return any(not char.isascii() and char.lower() != char.upper() for char in word)
+
+
+def _folds_unicode_case() -> bool:
+    """Does the database's ``LIKE``/``ILIKE`` ignore case beyond ASCII? Never on SQLite; on
+    PostgreSQL unless the database's character type is plain C (or POSIX)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT datctype FROM pg_database WHERE datname = current_database()")
+        (ctype,) = cursor.fetchone()
+    return ctype not in ("C", "POSIX")
+
+
 def prefilter(words: list[str]) -> tuple[str, list[Any]]:
-    """SQL over the events ``e`` keeping the texts that contain one of ``words`` anywhere."""
+    """SQL over the events ``e`` keeping the texts that contain one of ``words`` anywhere
+    (every stored text when a word's case could differ beyond ASCII and the database folds
+    ASCII only)."""
+    if any(map(_cased_beyond_ascii, words)) and not _folds_unicode_case():
+        return "1 = 1", []
     if len(words) <= PREFILTER_WORDS:
         like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
         terms = " OR ".join([f"e.text {like} %s ESCAPE '\\'"] * len(words))
