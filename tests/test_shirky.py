@@ -99,3 +99,37 @@ def test_an_activity_drawing_a_tenth_of_the_members_is_collective_action():
     # the three who came are the active members (attending is activity)
     assert collective.detail == {"activities": 1, "members": 3, "active": 3}
     assert collective.reached and ladder.stage == "collective_action"
+
+
+@pytest.mark.parametrize(("gap", "cooperative"), [(300, 1), (301, 0)])
+def test_without_replies_a_conversation_holds_turns_up_to_five_minutes_apart(
+    tmp_path, gap, cooperative
+):
+    # A WeChat-style chat (no reply data): turns exactly five minutes apart are one
+    # conversation; a second more, and each turn stands alone. (SQLite's julianday() had made
+    # some exact five-minute gaps 300.0000036 s.)
+    community = do_create_community(slug=f"burst{gap}", name="Bursts")
+    messages = [
+        {"platformMessageId": f"b{n}", "sender": who, "accountName": who.title(), "type": 0,
+         "timestamp": int((START + dt.timedelta(days=1, seconds=n * gap)).timestamp()),
+         "content": "hello there"}
+        for n, who in enumerate(["ann", "bob", "cid", "ann", "bob", "cid"] * 3)
+    ]  # fmt: skip
+    path = tmp_path / "chat.json"
+    path.write_text(
+        json.dumps(
+            {
+                "chatlab": {"version": "0.0.2", "exportedAt": 1707000000},
+                "meta": {"name": "g", "platform": "wechat", "type": "group", "groupId": "g"},
+                "members": [],
+                "messages": messages,
+            }
+        ),
+        encoding="utf-8",
+    )
+    do_import(community, path)
+
+    ladder = shirky_ladder(community, dt.date(2024, 3, 1))
+
+    rungs = {rung.code: rung for rung in ladder.rungs}
+    assert rungs["cooperation"].detail["threads"] == cooperative
