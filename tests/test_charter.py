@@ -238,6 +238,14 @@ def test_banned_words_in_other_scripts_match_in_any_case(club, tmp_path):
     assert flagged(banned) == [("Ann", "r1"), ("Bob", "r2"), ("Cid", "r3")]
 
 
+def test_a_greek_banned_word_ending_in_a_final_sigma_is_found_in_capitals(club, tmp_path):
+    # 'ΛΌΓΟΣ' is 'λόγος' in lower case to Python, 'λόγοσ' to PostgreSQL's ILIKE.
+    banned = rule(club, "banned_words", {"words": ["λόγος"]})
+    import_rows(club, tmp_path, [say("g1", "ann", 0, "ΑΥΤΟΣ Ο ΛΌΓΟΣ ΕΙΝΑΙ")])
+    do_check(club)
+    assert flagged(banned) == [("Ann", "g1")]
+
+
 # -------------------------------------------------------------------------- off hours
 def test_off_hours_flag_one_violation_per_member_per_local_night(club, tmp_path):
     quiet = rule(club, "off_hours", {"start": "23:00", "end": "07:00"}, consequence="mute")

@@ -361,6 +361,28 @@ def test_a_flood_is_counted_per_channel_and_strictly_within_the_minute(tmp_path)
     assert result.detail["flood"] == 2  # bob's 6th in general, dee's 6th
 
 
+def test_a_flood_is_measured_to_the_microsecond(db):
+    # Slack keeps message times to the microsecond: a sixth message 59.9996 s after the first
+    # is a flood (julianday() keeps milliseconds only and had made it 60 s on SQLite).
+    from shequn.communities.models import Channel
+    from shequn.interactions.models import InteractionEvent
+
+    community = do_create_community(slug="subms", name="Sub ms")
+    channel = Channel.objects.create(community=community, platform="slack", external_id="c")
+    ann = Member.objects.create(community=community, display_name="Ann")
+    first = dt.datetime(2024, 2, 10, 12, 0, 0, 400, tzinfo=dt.UTC)
+    moments = [first] + [first.replace(microsecond=0) + dt.timedelta(seconds=s)
+                         for s in (10, 20, 30, 40, 60)]  # fmt: skip
+    InteractionEvent.objects.bulk_create(
+        InteractionEvent(
+            community=community, channel=channel, member=ann, kind="message", occurred_at=at,
+            day=at.date(), source_id=f"s{n}", content_type="text", text_length=9,
+        )
+        for n, at in enumerate(moments)
+    )  # fmt: skip
+    assert noise(community, FEB, MARCH).detail["flood"] == 1
+
+
 def test_noise_counts_the_period_in_the_communitys_own_time_zone(tmp_path):
     community = do_create_community(slug="shanghai", name="Shanghai", time_zone="Asia/Shanghai")
     # 1 February, 01:00 in Shanghai is still 31 January in UTC

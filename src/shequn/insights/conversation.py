@@ -300,8 +300,9 @@ def noise(community: Community, start: dt.date, end: dt.date) -> Measure:
     # Floods in two steps. Each message's FLOOD_MESSAGES-th predecessor by the same member in
     # any channel comes from a window over the member's messages in time order — the order in
     # which the (member, time) index is walked, so nothing is sorted. Only where that one is
-    # recent enough (a message in one channel has at least as many predecessors in all) are
-    # the member's messages in the same channel counted, in the index, over the seconds before.
+    # recent enough (compared as stored times, a second of slack: a message in one channel has
+    # at least as many predecessors in all) are the member's messages in the same channel
+    # counted, in the index, over the seconds before, with the exact gap.
     recent = (
         f"SELECT COUNT(*) FROM {events} AS p WHERE p.member_id = c.member_id"
         f" AND p.occurred_at >= {seconds_before('c.occurred_at', FLOOD_SECONDS + 1)}"
@@ -334,7 +335,7 @@ def noise(community: Community, start: dt.date, end: dt.date) -> Measure:
         "SELECT COUNT(*), SUM(empty), SUM(flood), SUM(repeated),"
         " SUM(CASE WHEN empty + flood + repeated > 0 THEN 1 ELSE 0 END) FROM ("
         " SELECT empty, repeated, CASE WHEN previous_any IS NOT NULL"
-        f" AND {seconds_between('c.occurred_at', 'previous_any')} < %s"
+        f" AND previous_any >= {seconds_before('c.occurred_at', FLOOD_SECONDS + 1)}"
         f" AND ({recent}) >= %s THEN 1 ELSE 0 END AS flood"
         " FROM ("
         " SELECT e.id, e.member_id, e.channel_id, e.occurred_at, CASE WHEN e.text_length = 0"
@@ -350,7 +351,6 @@ def noise(community: Community, start: dt.date, end: dt.date) -> Measure:
         f" FROM {events} AS e {speakers} {in_period('e')}) AS c) AS messages"
     )
     params = [
-        FLOOD_SECONDS,
         *period_params,
         FLOOD_SECONDS,
         FLOOD_MESSAGES,

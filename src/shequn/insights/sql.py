@@ -23,9 +23,19 @@ def seconds_between(later: str, earlier: str) -> str:
     """SQL for the seconds from one timestamp expression to another."""
     if connection.vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-    # julianday() counts days in a double: a minute comes out as 59.9999964 s, so the seconds
-    # are rounded to the millisecond (times are stored to the microsecond at most)
-    return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
+    # From the stored text ('YYYY-MM-DD HH:MM:SS[.ffffff]'): the whole seconds apart, rounded
+    # (exact), plus the fractions as written. julianday() alone counts days in a double and
+    # keeps milliseconds only: a minute came out as 59.9999964 s, and times a fraction of a
+    # millisecond apart as equal. (No strftime('%s'): Django reads "%s" as a placeholder.)
+    return (
+        f"(ROUND((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19)))"
+        f" * 86400.0) + {_fraction(later)} - {_fraction(earlier)})"
+    )
+
+
+def _fraction(moment: str) -> str:
+    """SQLite: the fraction of a second of a stored time (0 when it has none)."""
+    return f"COALESCE(CAST(NULLIF(substr({moment}, 20), '') AS REAL), 0.0)"
 
 
 def seconds_before(moment: str, seconds: int) -> str:

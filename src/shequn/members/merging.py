@@ -12,12 +12,14 @@ the rows that hung on it (the feedback on a registration dropped as a duplicate)
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
 from django.core import serializers
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 
 # Models whose rows cannot be moved back by a plain UPDATE (the append-only points ledger)
@@ -28,6 +30,22 @@ _RESTORERS: dict[str, Restorer] = {}
 
 def register_restorer(model_label: str, restorer: Restorer) -> None:
     _RESTORERS[model_label] = restorer
+
+
+class MergeEncoder(DjangoJSONEncoder):
+    """Django's encoder cuts times to the millisecond (as JavaScript would): a row given back
+    keeps its own microseconds (a waitlist is ordered by them)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.datetime | dt.time):
+            return o.isoformat()
+        return super().default(o)
+
+
+def sets_aside(record: Mapping[str, Any]) -> bool:
+    """Did this merge set rows aside as duplicates? Undoing merges into one member in another
+    order than the reverse of theirs could then give a row to the wrong one."""
+    return bool(record.get("dropped"))
 
 
 @dataclass
@@ -77,6 +95,20 @@ def combined(responses: Iterable[tuple[Any, Any]]) -> dict[str, Any]:
     return {"moved": moved, "dropped": dropped} if moved or dropped else {}
 
 
+def _refers_to_existing(instance: models.Model) -> bool:
+    """Does every row a recreated row points at still exist? (Foreign keys are checked only at
+    commit, where a missing one would undo the whole un-merge.)"""
+    for relation in instance._meta.concrete_fields:
+        if relation.is_relation and relation.many_to_one:
+            value = getattr(instance, relation.attname)
+            if (
+                value is not None
+                and not relation.related_model._base_manager.filter(pk=value).exists()
+            ):
+                return False
+    return True
+
+
 def restore_moves(record: Mapping[str, Any], target_id: int, restored_id: int) -> dict[str, int]:
     """Give the restored member back the rows the merge moved to the target (those the target
     still has), and recreate the rows the merge deleted as duplicates (unless something has
@@ -99,7 +131,7 @@ def restore_moves(record: Mapping[str, Any], target_id: int, restored_id: int) -
         if item["field"]:
             setattr(row.object, f"{item['field']}_id", restored_id)
         model = type(row.object)
-        if model.objects.filter(pk=row.object.pk).exists():
+        if model.objects.filter(pk=row.object.pk).exists() or not _refers_to_existing(row.object):
             continue
         try:
             with transaction.atomic():

@@ -1,8 +1,9 @@
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from shequn.members.merging import MergeEncoder
 
 
 class Role(models.TextChoices):
@@ -218,7 +219,7 @@ class MemberMerge(models.Model):
     target_snapshot = models.JSONField(_("target before the merge"), default=dict)
     identity_ids = models.JSONField(_("identities moved"), default=list)
     # What other apps moved or set aside (``members.merging.MergeMoves``), to give back.
-    moved = models.JSONField(_("rows moved"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    moved = models.JSONField(_("rows moved"), default=dict, blank=True, encoder=MergeEncoder)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("merged at"), auto_now_add=True)
     undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from shequn.audit import services as audit
 from shequn.interactions.models import InteractionEvent
 from shequn.interactions.rollups import recompute_member_rollups
-from shequn.members.merging import combined, restore_moves
+from shequn.members.merging import combined, restore_moves, sets_aside
 from shequn.members.models import ROLE_RANK, Identity, Member, MemberMerge, Role
 from shequn.members.signals import member_merging, members_changed
 
@@ -111,9 +111,6 @@ def do_merge_members(
     target.save()
     retarget_events([target])
     recompute_member_rollups([target.pk])
-    members_changed.send(
-        sender=do_merge_members, community_id=target.community_id, member_ids=[target.pk]
-    )
     merge = MemberMerge.objects.create(
         community_id=target.community_id,
         target=target,
@@ -122,6 +119,10 @@ def do_merge_members(
         identity_ids=identity_ids,
         moved=moved,
         reason=reason,
+    )
+    # after the merge is recorded: the incremental tier run finds both sides through it
+    members_changed.send(
+        sender=do_merge_members, community_id=target.community_id, member_ids=[target.pk]
     )
     audit.record(
         "member.merge",
@@ -146,6 +147,15 @@ def do_unmerge(merge: MemberMerge, *, actor: Any = None) -> Member:
     if merge.undone_at is not None:
         raise MergeError(_("This merge was already undone."))
     target = merge.target
+    later = list(MemberMerge.objects.filter(target=target, undone_at__isnull=True, pk__gt=merge.pk))
+    if later and (sets_aside(merge.moved) or any(sets_aside(m.moved) for m in later)):
+        raise MergeError(
+            _(
+                "Undo the later merges into this member first (%(merges)s): duplicates were set"
+                " aside, and only undoing merges newest first gives each row back to its owner."
+            )
+            % {"merges": ", ".join(f"#{m.pk}" for m in later)}
+        )
     identity_ids = list(
         Identity.objects.filter(pk__in=merge.identity_ids, member=target).values_list(
             "id", flat=True
@@ -179,11 +189,12 @@ def do_unmerge(merge: MemberMerge, *, actor: Any = None) -> Member:
     retarget_events([restored, target])
     recompute_member_rollups([restored.pk, target.pk])
     given_back = restore_moves(merge.moved, target.pk, restored.pk)
+    merge.undone_at = timezone.now()
+    merge.save(update_fields=["undone_at"])
+    # after the merge is marked undone: the incremental tier run finds both sides through it
     members_changed.send(
         sender=do_unmerge, community_id=target.community_id, member_ids=[restored.pk, target.pk]
     )
-    merge.undone_at = timezone.now()
-    merge.save(update_fields=["undone_at"])
     audit.record(
         "member.unmerge",
         community=target.community,

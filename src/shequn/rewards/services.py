@@ -703,12 +703,22 @@ def reassign_entries(from_member_id: int, to_member_id: int) -> list[int]:
 @transaction.atomic
 def give_back_entries(entry_ids: list[int], from_member_id: int, to_member_id: int) -> int:
     """Undoing a merge: the entries it moved that ``from`` still holds go back to ``to`` (the
-    restored member); balances and level-ups of both follow. Returns how many moved."""
-    ids = list(
-        PointEntry.objects.filter(pk__in=entry_ids, member_id=from_member_id)
-        .order_by("id")
-        .values_list("id", flat=True)
+    restored member), with the entries reversing them since (and their reversals); balances
+    and level-ups of both follow. Returns how many moved."""
+    ids: list[int] = []
+    found = set(
+        PointEntry.objects.filter(pk__in=entry_ids, member_id=from_member_id).values_list(
+            "id", flat=True
+        )
     )
+    while found:
+        ids.extend(found)
+        found = set(
+            PointEntry.objects.filter(reverses_id__in=found, member_id=from_member_id)
+            .exclude(pk__in=ids)
+            .values_list("id", flat=True)
+        )
+    ids.sort()
     if ids:
         _move(ids, to_member_id)
         community = Member.objects.get(pk=to_member_id).community

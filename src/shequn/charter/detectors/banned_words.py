@@ -63,9 +63,12 @@ def prefilter(words: list[str]) -> tuple[str, list[Any]]:
     """SQL over the events ``e`` keeping the texts that contain one of ``words`` anywhere
     (every stored text when a word's case could differ beyond ASCII and the database folds
     ASCII only)."""
-    if any(map(_cased_beyond_ascii, words)) and not _folds_unicode_case():
+    cased = any(map(_cased_beyond_ascii, words))
+    if cased and not _folds_unicode_case():
         return "1 = 1", []
-    if len(words) <= PREFILTER_WORDS:
+    # ILIKE lowercases a capital sigma to σ, never to a word's final ς: such words go to the
+    # regular expression, whose case-blind match knows both
+    if len(words) <= PREFILTER_WORDS and not cased:
         like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
         terms = " OR ".join([f"e.text {like} %s ESCAPE '\\'"] * len(words))
         return f"({terms})", [_like_pattern(word) for word in words]
