@@ -151,6 +151,17 @@ def test_tokens_create_and_revoke(api, community):
     )
 
 
+@pytest.mark.parametrize("name", ["a\x00b", "tab\there", "\ud800lone"])
+def test_a_token_name_with_control_characters_is_refused(api, community, name):
+    # PostgreSQL cannot store NUL, and a lone surrogate is no text at all: both had been a 500
+    call = api(community, "viewer")
+    escaped = name.encode("unicode_escape").decode().replace("\\x", "\\u00")
+    body = '{"name": "' + escaped + '"}'
+    refused = call("post", "/tokens", data=body, content_type="application/json")
+    assert refused.status_code == 422
+    assert [token["name"] for token in call("get", "/tokens").json()] == ["test"]  # the API's own
+
+
 def test_openapi_schema_is_served(client):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/communities/{slug}/events" in schema["paths"]

@@ -241,6 +241,12 @@ def do_create_token(user: Any, name: str) -> tuple[ApiToken, str]:
     name = name.strip()
     if not name:
         raise AccessError(_("Give the token a name, so you know later what uses it."))
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise AccessError(_("A token's name cannot contain control characters."))
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, from JSON such as "\ud800"
+        raise AccessError(_("A token's name must be valid Unicode text.")) from None
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name[:100], prefix=raw[:10], key_hash=_digest(raw)
