@@ -15,6 +15,23 @@ pytestmark = pytest.mark.django_db
 START = dt.datetime(2024, 2, 1, 4, tzinfo=dt.UTC)
 
 
+def import_chatlab(community, tmp_path, messages: list[dict]) -> None:
+    """Import ChatLab messages as one WeChat group export."""
+    path = tmp_path / "chat.json"
+    path.write_text(
+        json.dumps(
+            {
+                "chatlab": {"version": "0.0.2", "exportedAt": 1707000000},
+                "meta": {"name": "g", "platform": "wechat", "type": "group", "groupId": "g"},
+                "members": [],
+                "messages": messages,
+            }
+        ),
+        encoding="utf-8",
+    )
+    do_import(community, path)
+
+
 def test_a_thread_of_three_people_is_cooperation_and_links_are_sharing(tmp_path):
     community = do_create_community(slug="ladder", name="Ladder")
     rows = [
@@ -32,19 +49,7 @@ def test_a_thread_of_three_people_is_cooperation_and_links_are_sharing(tmp_path)
          **({"replyToMessageId": parent} if parent else {})}
         for n, (key, who, kind, parent, text) in enumerate(rows)
     ]  # fmt: skip
-    path = tmp_path / "chat.json"
-    path.write_text(
-        json.dumps(
-            {
-                "chatlab": {"version": "0.0.2", "exportedAt": 1707000000},
-                "meta": {"name": "g", "platform": "wechat", "type": "group", "groupId": "g"},
-                "members": [],
-                "messages": messages,
-            }
-        ),
-        encoding="utf-8",
-    )
-    do_import(community, path)
+    import_chatlab(community, tmp_path, messages)
 
     ladder = shirky_ladder(community, dt.date(2024, 3, 1))
 
@@ -115,19 +120,7 @@ def test_without_replies_a_conversation_holds_turns_up_to_five_minutes_apart(
          "content": "hello there"}
         for n, who in enumerate(["ann", "bob", "cid", "ann", "bob", "cid"] * 3)
     ]  # fmt: skip
-    path = tmp_path / "chat.json"
-    path.write_text(
-        json.dumps(
-            {
-                "chatlab": {"version": "0.0.2", "exportedAt": 1707000000},
-                "meta": {"name": "g", "platform": "wechat", "type": "group", "groupId": "g"},
-                "members": [],
-                "messages": messages,
-            }
-        ),
-        encoding="utf-8",
-    )
-    do_import(community, path)
+    import_chatlab(community, tmp_path, messages)
 
     ladder = shirky_ladder(community, dt.date(2024, 3, 1))
 
