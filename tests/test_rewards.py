@@ -888,3 +888,23 @@ def test_an_undone_merge_gives_back_the_points_awarded_by_hand(community, write_
     assert (member_balance(restored), member_balance(ann)) == (50, 5)
     assert (stored_balance(restored), stored_balance(ann)) == (50, 5)
     assert PointEntry.objects.get(amount=50).member == restored
+
+
+def test_refreshing_balances_writes_only_what_differs(community):
+    """The refresh a full recompute runs rewrites no balance that equals its ledger sum, puts
+    right one that does not, and gives levels for the curve as it is now."""
+    from shequn.rewards.engine import refresh_member_points
+
+    ann, bob = person(community, "Ann"), person(community, "Bob")
+    do_manual_entry(ann, 260, reason="founding member", actor=None)
+    do_manual_entry(bob, 30, reason="welcome", actor=None)
+    before = dict(MemberPoints.objects.values_list("member_id", "updated_at"))
+    MemberPoints.objects.filter(member=bob).update(balance=999, level=7)  # drifted
+
+    refresh_member_points(community)
+
+    rows = {row.member_id: row for row in MemberPoints.objects.all()}
+    assert rows[ann.pk].updated_at == before[ann.pk]  # untouched
+    assert (rows[ann.pk].balance, rows[ann.pk].level) == (260, 2)
+    assert (rows[bob.pk].balance, rows[bob.pk].level) == (30, 0)
+    assert rows[bob.pk].updated_at > before[bob.pk]

@@ -1,4 +1,5 @@
-"""Property: daily rollups always equal a recount from the raw events, whatever was imported."""
+"""Property: daily rollups, and the weekly ones grouped from them, always equal a recount from the
+raw events, whatever was imported."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from shequn.interactions.models import (
     EventKind,
     InteractionEvent,
     MemberDailyRollup,
+    MemberWeeklyRollup,
 )
 from shequn.members.models import Identity, Member, MemberMerge
 from shequn.members.services import do_merge_members, do_unmerge
@@ -143,6 +145,30 @@ def stored() -> dict[tuple[int, dt.date], Counter[str]]:
     return result
 
 
+def weeks_of(days: dict[tuple[int, dt.date], Counter[str]]) -> dict[tuple[int, int], Counter[str]]:
+    """Daily counts grouped by member and Monday-to-Sunday week, as the weekly rollups hold
+    them (zero counters left out)."""
+    signals = ("messages", "attended", "mentions_given", "reactions_given", "joins")
+    weeks: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+    for (member_id, day), counts in days.items():
+        week = weeks[(member_id, (day.toordinal() - 1) // 7)]
+        week.update(counts)
+        week["contribution_days"] += 1 if counts["messages"] or counts["attended"] else 0
+        if any(counts[column] for column in signals):
+            week["last_signal_day"] = max(week["last_signal_day"], day.toordinal())
+    return {key: +counts for key, counts in weeks.items()}
+
+
+def weeks_stored() -> dict[tuple[int, int], Counter[str]]:
+    result = {}
+    for row in MemberWeeklyRollup.objects.values():
+        key = (row.pop("member_id"), row.pop("week"))
+        for column in ("id", "community_id"):
+            row.pop(column)
+        result[key] = Counter({k: v for k, v in row.items() if v})
+    return result
+
+
 def totals_recount() -> dict[int, tuple[int, int, dt.date | None]]:
     """What each member's kept totals must be: the recount's lifetime sums and last active day."""
     totals = {member_id: (0, 0, None) for member_id in Member.objects.values_list("id", flat=True)}
@@ -185,6 +211,7 @@ class RollupsMatchRawEvents(TestCase):
             for index in [*range(len(streams)), *order]:
                 ImportPipeline(community, StreamSource(streams[index % len(streams)])).run()
         self.assertEqual(stored(), recount())
+        self.assertEqual(weeks_stored(), weeks_of(recount()))
         self.assertEqual(totals_stored(), totals_recount())
         self.assertEqual(unresolved_replies_with_a_known_parent(), 0)
         self.assertEqual(targets_not_following_their_accounts(), [])
@@ -193,8 +220,10 @@ class RollupsMatchRawEvents(TestCase):
             before = who_did_what()
             do_merge_members(members[-1], members[0])
             self.assertEqual(stored(), recount())
+            self.assertEqual(weeks_stored(), weeks_of(recount()))
             self.assertEqual(totals_stored(), totals_recount())
             do_unmerge(MemberMerge.objects.get())
             self.assertEqual(stored(), recount())
+            self.assertEqual(weeks_stored(), weeks_of(recount()))
             self.assertEqual(totals_stored(), totals_recount())
             self.assertEqual(who_did_what(), before)

@@ -18,7 +18,7 @@ from shequn.communities.services import do_create_community
 from shequn.interactions.services import do_import
 from shequn.members.models import Member, MemberMerge
 from shequn.members.services import do_merge_members, do_unmerge
-from shequn.tiers.models import MemberTier, TierChange, TierPolicy
+from shequn.tiers.models import MemberTier, TierChange, TierPolicy, TierRun
 from shequn.tiers.services import do_recompute_tiers
 
 pytestmark = pytest.mark.django_db
@@ -152,14 +152,17 @@ def test_incremental_runs_equal_a_full_recompute(
     do_recompute_tiers(community, as_of=as_of)
     incremental = _state(community)
 
-    do_recompute_tiers(community, full=True, rebuild=True, as_of=as_of)
-
+    # The digests the incremental runs kept say the stored rows are what a full run computes
+    # (the array replay), and comparing every row by value agrees.
+    assert do_recompute_tiers(community, full=True, as_of=as_of).rewritten == 0
+    assert do_recompute_tiers(community, full=True, rebuild=True, as_of=as_of).rewritten == 0
     assert _state(community) == incremental
 
 
 def test_a_full_run_rewrites_exactly_the_rows_that_differ_from_its_results(db, tmp_path):
     """A run writes only rows that differ from what it computes; anything stored that is not
-    what the run computes (a tampered reason, a lost or an invented step) is put right."""
+    what the run computes (a tampered reason, a lost or an invented step) is put right by a
+    run with ``rebuild``, which compares values; a plain full run trusts the digests."""
     community = do_create_community(slug="repair", name="Repair")
     drawn = [(who, day, "message", 0, 0) for day in range(0, 120, 3) for who in PEOPLE[:4]]
     drawn += [("bob", 130, "reply", 0, 0), ("eve", 5, "message", 0, 0)]
@@ -182,9 +185,38 @@ def test_a_full_run_rewrites_exactly_the_rows_that_differ_from_its_results(db, t
     dee = MemberTier.objects.get(member__display_name="Dee")
     MemberTier.objects.filter(pk=dee.pk).update(progress={"next_tier": None, "steps": []})
     assert _state(community) != expected
+    tampered = _state(community)
 
-    do_recompute_tiers(community, full=True)
+    assert do_recompute_tiers(community, full=True).rewritten == 0
+    assert _state(community) == tampered
 
+    assert do_recompute_tiers(community, full=True, rebuild=True).rewritten == 4
     assert _state(community) == expected
     # A member whose row was already right keeps it as it was.
     assert MemberTier.objects.get(member__display_name="Cid").pk == untouched.pk
+
+
+def test_rows_without_fingerprints_are_rewritten_once(db, tmp_path):
+    """Rows written before fingerprints existed (NULL) are rewritten by the next full run, and
+    an incremental run keeps a history fingerprint it cannot complete unknown, not wrong."""
+    community = do_create_community(slug="legacy", name="Legacy")
+    drawn = [(who, day, "message", 0, 0) for day in range(0, 90, 4) for who in PEOPLE[:3]]
+    do_import(community, _chatlab(_messages(drawn), tmp_path, "part0"))
+    do_recompute_tiers(community)
+    expected = _state(community)
+    MemberTier.objects.filter(community=community).update(row_digest=None, path_digest=None)
+    TierChange.objects.filter(community=community).update(digest=None)
+
+    later = _messages([(who, 95, "message", 0, 0) for who in PEOPLE[:3]])
+    for row in later:
+        row["platformMessageId"] += "-later"
+    do_import(community, _chatlab(later, tmp_path, "part1"))  # an incremental run follows
+    assert TierRun.objects.filter(community=community, full=False).exists()
+    assert MemberTier.objects.filter(community=community, path_digest=None).count() == 3
+
+    assert do_recompute_tiers(community, full=True).rewritten == 3
+    assert not MemberTier.objects.filter(community=community, path_digest=None).exists()
+    assert not TierChange.objects.filter(community=community, digest=None).exists()
+    assert do_recompute_tiers(community, full=True).rewritten == 0
+    assert _state(community) != expected  # the later messages counted
+    assert do_recompute_tiers(community, full=True, rebuild=True).rewritten == 0

@@ -53,7 +53,11 @@ def _print_funnel(community: Any) -> None:
 @click.option(
     "--rebuild",
     is_flag=True,
-    help=_("Also re-read replies and invitations from all events (slow; rarely needed)."),
+    help=_(
+        "Also re-read replies and invitations from all events and compare every stored tier "
+        "and step with what the run computes, not only their fingerprints (slow; needed only "
+        "after changes made outside shequn)."
+    ),
 )
 def recompute(community_slug: str, full: bool, as_of: Any, rebuild: bool) -> None:
     bootstrap()

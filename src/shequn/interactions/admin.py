@@ -1,6 +1,16 @@
-from django.contrib import admin
+import datetime as dt
+from typing import Any
 
-from shequn.interactions.models import ImportRun, InteractionEvent, MemberDailyRollup
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from shequn.interactions.models import (
+    ImportRun,
+    InteractionEvent,
+    MemberDailyRollup,
+    MemberWeeklyRollup,
+)
 
 
 @admin.register(ImportRun)
@@ -34,3 +44,33 @@ class MemberDailyRollupAdmin(admin.ModelAdmin):
     raw_id_fields = ["member"]
     list_select_related = ["member"]
     show_full_result_count = False
+
+
+@admin.register(MemberWeeklyRollup)
+class MemberWeeklyRollupAdmin(admin.ModelAdmin):
+    """Read-only: the rows are the daily rollups regrouped, and an edit would be overwritten
+    (or, worse, read by the tier engine) until the week next changes."""
+
+    list_display = [
+        "week",
+        "monday",
+        "member",
+        "messages",
+        "contribution_days",
+        "attended",
+        "last_signal_day",
+    ]
+    list_filter = ["community"]
+    raw_id_fields = ["member"]
+    list_select_related = ["member"]
+    show_full_result_count = False
+
+    @admin.display(description=_("Monday"))
+    def monday(self, obj: MemberWeeklyRollup) -> dt.date:
+        return obj.monday
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -274,6 +276,73 @@ class MemberDailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} member {self.member_id}: {self.messages} messages"
+
+
+class MemberWeeklyRollup(models.Model):
+    """Per member per week sums of the daily rollups, kept equal to them by the statements that
+    write the daily rows (``shequn.interactions.rollups``), in the same transaction.
+
+    The tier engine reasons in weeks: reading these instead of grouping every daily row of every
+    member on each recompute makes that read several times smaller. ``week`` is
+    ``(day.toordinal() - 1) // 7`` of the local days it sums, so a week runs Monday to Sunday
+    (day 1, 0001-01-01, was a Monday); its Monday is ``date.fromordinal(week * 7 + 1)``.
+    """
+
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.CASCADE, related_name="weekly_rollups", db_index=False
+    )
+    week = models.IntegerField(
+        _("week"), help_text=_("Weeks since 0001-01-01; each runs Monday to Sunday.")
+    )
+    messages = models.PositiveIntegerField(_("messages"), default=0)
+    characters = models.PositiveBigIntegerField(_("characters"), default=0)
+    replies_given = models.PositiveIntegerField(_("replies given"), default=0)
+    replies_received = models.PositiveIntegerField(_("replies received"), default=0)
+    mentions_given = models.PositiveIntegerField(_("mentions given"), default=0)
+    mentions_received = models.PositiveIntegerField(_("mentions received"), default=0)
+    reactions_given = models.PositiveIntegerField(_("reactions given"), default=0)
+    reactions_received = models.PositiveIntegerField(_("reactions received"), default=0)
+    joins = models.PositiveIntegerField(_("joins"), default=0)
+    leaves = models.PositiveIntegerField(_("leaves"), default=0)
+    mutes = models.PositiveIntegerField(_("mutes"), default=0)
+    attended = models.PositiveIntegerField(_("activities attended"), default=0)
+    # Days that count toward presence: the member wrote (messages > 0) or attended an activity
+    # (attended > 0) that day. Mentions, reactions and joins alone do not make one.
+    contribution_days = models.PositiveSmallIntegerField(
+        _("contribution days"),
+        default=0,
+        help_text=_("Days of the week on which the member wrote or attended an activity."),
+    )
+    # date.toordinal() of the week's last day with any signal (a message, an activity attended,
+    # a mention or reaction given, a join); NULL when the week has rollups but no such day
+    # (e.g. the member was only replied to).
+    last_signal_day = models.IntegerField(
+        _("last signal day"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The week's last day (as a day number) on which the member wrote, attended, mentioned,"
+            " reacted or joined; empty when there was none."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("weekly rollup")
+        verbose_name_plural = _("weekly rollups")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "week"], name="rollup_unique_member_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"week {self.week} member {self.member_id}: {self.messages} messages"
+
+    @property
+    def monday(self) -> dt.date:
+        """The first day of the week."""
+        return dt.date.fromordinal(self.week * 7 + 1)
 
 
 class ImportJob(models.Model):

@@ -694,7 +694,8 @@ def write_level_ups(
 
 def refresh_member_points(community: Community, member_ids: Sequence[int] | None = None) -> None:
     """Set balances (ledger sums) and levels of these members, or of every member of the
-    community with entries or a balance row; set-based."""
+    community with entries or a balance row; set-based, writing only the rows that differ (a
+    refresh after nothing changed writes nothing)."""
     from django.utils import timezone
 
     from shequn.members.models import Member
@@ -725,7 +726,7 @@ def refresh_member_points(community: Community, member_ids: Sequence[int] | None
             f" COALESCE((SELECT SUM(x.amount) FROM {entry_table} x WHERE x.member_id = m.id), 0),"
             f" 0, %s FROM {member_table} m WHERE {scope}"
             " ON CONFLICT (member_id) DO UPDATE SET balance = excluded.balance,"
-            " updated_at = excluded.updated_at",
+            f" updated_at = excluded.updated_at WHERE {points_table}.balance <> excluded.balance",
             [now, *params],
         )
         top = (
@@ -736,7 +737,8 @@ def refresh_member_points(community: Community, member_ids: Sequence[int] | None
         )
         level = level_case_sql(level_curve(community), "balance", int(top))
         cursor.execute(
-            f"UPDATE {points_table} SET level = {level} WHERE {points_scope}", points_params
+            f"UPDATE {points_table} SET level = {level} WHERE {points_scope} AND level <> {level}",
+            points_params,
         )
 
 

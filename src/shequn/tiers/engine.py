@@ -8,6 +8,11 @@ week of the community's history. Between those points every input of the rules i
 
 Days are ``date.toordinal()`` numbers; week ``k`` runs from day ``7k+1`` (a Monday) to ``7k+7``
 (a Sunday). Every week is evaluated at its Sunday, the as-of week at the as-of day.
+
+Commitment is counted in whole millionths of a point (``COMMITMENT_UNITS``): window sums of
+integers are exact whatever order rows enter and leave in, so a replay from a later week and
+``shequn.tiers.batch`` (which sums windows as differences of running totals) agree with a
+replay from the start to the last digit, even for fractional weights.
 """
 
 from __future__ import annotations
@@ -16,14 +21,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from shequn.tiers.digest import Fingerprints
 from shequn.tiers.models import TIER_BY_RANK
 from shequn.tiers.policy import Rules
 
 LAPSED, FOLLOWER, PARTICIPANT, ADVOCATE = 0, 1, 2, 3
 NEVER = 1 << 40
+COMMITMENT_UNITS = 1_000_000
 
-# One week row: (week, contributions, commitment, active days, last signal day, other signals).
-WeekRow = tuple[int, int, float, int, int, int]
+# One week row: (week, contributions, commitment units, active days, last signal day, other
+# signals).
+WeekRow = tuple[int, int, int, int, int, int]
+
+
+def commitment_units(points: float) -> int:
+    """A weight or threshold in commitment points, as whole units."""
+    return round(points * COMMITMENT_UNITS)
 
 
 def week_of(day: int) -> int:
@@ -120,6 +133,9 @@ class MemberResult:
     at_risk: bool = False
     risk: dict[str, Any] = field(default_factory=dict)
     risk_drop: float = 0.0
+    # With ``fingerprints``: one per step of ``changes``, and of the tier row (digest.py).
+    step_digests: list[int] = field(default_factory=list)
+    row_digest: int | None = None
 
 
 def _number(value: float) -> float | int:
@@ -133,6 +149,7 @@ class _Window:
         "active_weeks",
         "acts",
         "commitment",
+        "commitment_units",
         "contributions",
         "day",
         "days",
@@ -270,24 +287,36 @@ def _progress(tier: int, w: _Window, rules: Rules) -> dict[str, Any]:
     }
 
 
-def _risk(weeks: list[WeekRow], cal: Calendar, rules: Rules) -> tuple[dict[str, Any], float]:
-    """Has the member's activity fallen for several weeks? Compared over complete weeks only
-    (a part-week would always look like a fall)."""
+def risk_weeks(cal: Calendar, rules: Rules) -> tuple[int, int]:
+    """The first and last week the risk compares: complete weeks only (a part-week would
+    always look like a fall)."""
     last = cal.last_week if cal.as_of % 7 == 0 else cal.last_week - 1
-    recent_n, base_n = rules.risk_recent_weeks, rules.risk_baseline_weeks
-    first = last - recent_n - base_n + 1
+    return last - rules.risk_recent_weeks - rules.risk_baseline_weeks + 1, last
+
+
+def _risk_counts(weeks: list[WeekRow], cal: Calendar, rules: Rules) -> list[int]:
+    """The contributions of the weeks the risk compares (``risk_of``)."""
+    first, last = risk_weeks(cal, rules)
     per_week: dict[int, int] = {}
     for row in reversed(weeks):
         if row[0] < first:
             break
         if row[0] <= last:
             per_week[row[0]] = row[1]
-    base = sum(per_week.get(k, 0) for k in range(first, first + base_n)) / base_n
+    return [per_week.get(k, 0) for k in range(first, last + 1)]
+
+
+def risk_of(counts: list[int], rules: Rules) -> tuple[dict[str, Any], float]:
+    """The risk from the contributions of each week ``risk_weeks`` names, oldest first: the
+    baseline weeks, then the recent ones."""
+    recent_n, base_n = rules.risk_recent_weeks, rules.risk_baseline_weeks
+    base = sum(counts[:base_n]) / base_n
     if base < rules.risk_min_weekly or base <= 0:
         return {}, 0.0
-    recent = sum(per_week.get(k, 0) for k in range(last - recent_n + 1, last + 1)) / recent_n
+    recent = sum(counts[base_n:]) / recent_n
     limit = base * rules.risk_drop_percent / 100
-    low = sum(1 for k in range(last - 2, last + 1) if per_week.get(k, 0) < limit)
+    # The last three weeks; those before the compared ones count as empty (so, low).
+    low = sum(1 for count in counts[-3:] if count < limit) + max(0, 3 - len(counts))
     if recent >= limit or low < rules.risk_low_weeks:
         return {}, 0.0
     risk = {
@@ -311,13 +340,16 @@ def evaluate(
     start_week: int | None = None,
     prev_tier: str | None = None,
     prev_since: int | None = None,
+    fingerprints: Fingerprints | None = None,
 ) -> MemberResult:
     """Replay ``member`` from ``start_week`` (None: from their first signal), starting from the
-    tier they had before it (``prev_tier``/``prev_since``, from the stored history)."""
+    tier they had before it (``prev_tier``/``prev_since``, from the stored history); with
+    ``fingerprints``, also fingerprint each step and the tier row."""
     width = rules.window_weeks
     lapse = rules.lapse_days
     adv_weeks, adv_helped = rules.advocate_min_weeks, rules.advocate_min_helped
-    part_weeks, part_commit = rules.participant_min_weeks, rules.participant_min_commitment
+    part_weeks = rules.participant_min_weeks
+    part_commit = commitment_units(rules.participant_min_commitment)
     last_week = cal.last_week
     weeks, ties, invites, acts = member.weeks, member.ties, member.invites, member.acts
     gone_day = member.gone_day
@@ -331,6 +363,11 @@ def evaluate(
         lapse_week = (row[4] + lapse - 1) // 7
         if i + 1 == n or weeks[i + 1][0] > lapse_week:
             points.add(lapse_week)
+    # Help given enters and leaves the window too (a reply is a message, so its week is
+    # usually a row's week already).
+    for week, _pairs in ties:
+        points.add(week)
+        points.add(week + width)
     for day, _invitee in invites:
         points.add((day - 1) // 7)
         points.add((day - 1) // 7 + width)
@@ -355,9 +392,9 @@ def evaluate(
 
     w = _Window()
     changes: list[tuple[int, str | None, str, list[dict[str, Any]]]] = []
+    digests: list[int] = []
     hi = lo = 0
-    active = contributions = days = others = 0
-    commitment = 0.0
+    active = contributions = days = others = commitment = 0
     last_signal: int | None = None
     n_ties = len(ties)
     t_hi = t_lo = 0
@@ -448,6 +485,8 @@ def evaluate(
                 changes.append(
                     (gone_day, TIER_BY_RANK[cur] if cur >= 0 else None, "lapsed", reason)
                 )
+                if fingerprints is not None:
+                    digests.append(fingerprints.left_step(gone_day, cur, member.gone_code))
                 cur, since = LAPSED, gone_day
             raw = LAPSED
             break  # gone stays gone: nothing later can change the tier
@@ -470,7 +509,8 @@ def evaluate(
                 pend = cal.next_allowed(k + 1)
             continue
         w.day, w.last_signal, w.active_weeks = day, last_signal, active
-        w.contributions, w.commitment, w.days, w.others = contributions, commitment, days, others
+        w.contributions, w.days, w.others = contributions, days, others
+        w.commitment, w.commitment_units = commitment / COMMITMENT_UNITS, commitment
         w.helped, w.replies, w.helped_weeks = len(targets), replies, helped_weeks
         w.mentions, w.invites, w.acts = mentions, i_hi - i_lo, dict(act_counts)
         changes.append(
@@ -481,6 +521,8 @@ def evaluate(
                 _reasons(raw, w, rules),
             )
         )
+        if fingerprints is not None:
+            digests.append(fingerprints.step(day, cur, raw, w))
         cur, since = raw, day
 
     if cur == -1:
@@ -492,15 +534,29 @@ def evaluate(
             [{"code": "no_activity"}],
             _progress(LAPSED, w, rules),
             changes,
+            step_digests=digests,
+            row_digest=None if fingerprints is None else fingerprints.never_row(),
         )
     if cur == LAPSED and gone_day is not None and gone_day <= cal.as_of:
         reasons = [{"code": member.gone_code, "on": iso(gone_day)}]
         return MemberResult(
-            member.member_id, "lapsed", since, reasons, {"next_tier": None, "steps": []}, changes
+            member.member_id,
+            "lapsed",
+            since,
+            reasons,
+            {"next_tier": None, "steps": []},
+            changes,
+            step_digests=digests,
+            row_digest=(
+                None
+                if fingerprints is None
+                else fingerprints.gone_row(since, gone_day, member.gone_code)  # type: ignore[arg-type]
+            ),
         )
     w.day = cal.as_of
     w.last_signal, w.active_weeks = last_signal, active
-    w.contributions, w.commitment, w.days, w.others = contributions, commitment, days, others
+    w.contributions, w.days, w.others = contributions, days, others
+    w.commitment, w.commitment_units = commitment / COMMITMENT_UNITS, commitment
     w.helped, w.replies, w.helped_weeks = len(targets), replies, helped_weeks
     w.mentions, w.invites, w.acts = mentions, i_hi - i_lo, dict(act_counts)
     reasons = _reasons(raw, w, rules)
@@ -515,10 +571,29 @@ def evaluate(
             *reasons,
         ]
     result = MemberResult(
-        member.member_id, TIER_BY_RANK[cur], since, reasons, _progress(cur, w, rules), changes
+        member.member_id,
+        TIER_BY_RANK[cur],
+        since,
+        reasons,
+        _progress(cur, w, rules),
+        changes,
+        step_digests=digests,
     )
-    if cur >= PARTICIPANT:
-        risk, drop = _risk(weeks, cal, rules)
+    counts = _risk_counts(weeks, cal, rules) if cur >= PARTICIPANT else []
+    if counts:
+        risk, drop = risk_of(counts, rules)
         if risk:
             result.at_risk, result.risk, result.risk_drop = True, risk, drop
+    if fingerprints is not None:
+        silent = last_signal is not None and cal.as_of - last_signal >= lapse
+        review = cal.review_day(last_week) if raw < cur else 0
+        result.row_digest = fingerprints.row(
+            cur,
+            since,  # type: ignore[arg-type]
+            raw,
+            silent,
+            review,
+            w,
+            counts,
+        )
     return result

@@ -1,6 +1,7 @@
 """What the tier engine reads, in few set-based queries, on SQLite and PostgreSQL.
 
-* the daily rollups, grouped by member and week by the database, in one query;
+* the weekly rollups (kept with the daily ones by every writer), the as-of week grouped from
+  its daily rows, in one query (``week_rows_sql``);
 * reply ties and invitations: folded once from the events into small tables of this app
   (``ReplyTie``, ``Invitation``), reading only events newer than the last run (a primary-key
   range), so no run rescans the events table;
@@ -22,9 +23,14 @@ from django.db import connection
 from django.db.models import Max
 
 from shequn.communities.models import Community
-from shequn.interactions.models import EventKind, InteractionEvent, MemberDailyRollup
+from shequn.interactions.models import (
+    EventKind,
+    InteractionEvent,
+    MemberDailyRollup,
+    MemberWeeklyRollup,
+)
 from shequn.members.models import Identity, Member, Role
-from shequn.tiers.engine import WeekRow
+from shequn.tiers.engine import WeekRow, commitment_units
 from shequn.tiers.models import AwaitingReply, Invitation, ReplyTie
 from shequn.tiers.policy import Rules
 from shequn.tiers.signals import advocacy_signals
@@ -78,7 +84,7 @@ def among(column: str, ids: Iterable[int]) -> tuple[str, list[Any]]:
     return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(values)]
 
 
-def _community_term(column: str = "community_id") -> str:
+def community_term(column: str = "community_id") -> str:
     """The community test. On SQLite a unary + keeps the planner on the primary key or member
     index instead of walking the community's whole (community, time) index."""
     return f"{column} = %s" if _postgres() else f"+{column} = %s"
@@ -160,7 +166,7 @@ def fold_events(community: Community, after_id: int, upto_id: int) -> dict[int, 
             cursor.execute(f"DELETE FROM {awaiting} WHERE event_id IN ({found})", [community.pk])
     if upto_id <= after_id:
         return late
-    in_range = f"id > %s AND id <= %s AND {_community_term()}"
+    in_range = f"id > %s AND id <= %s AND {community_term()}"
     _fold_ties(in_range, [after_id, upto_id, community.pk])
     with connection.cursor() as cursor:
         cursor.execute(
@@ -245,7 +251,7 @@ def new_event_members(community: Community, after_id: int, upto_id: int) -> dict
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT member_id, MIN({ordinal_sql('day')}) FROM {events}"
-            f" WHERE id > %s AND id <= %s AND {_community_term()} AND member_id IS NOT NULL"
+            f" WHERE id > %s AND id <= %s AND {community_term()} AND member_id IS NOT NULL"
             " GROUP BY member_id",
             [after_id, upto_id, community.pk],
         )
@@ -255,6 +261,52 @@ def new_event_members(community: Community, after_id: int, upto_id: int) -> dict
 # --- reading ---------------------------------------------------------------------------------
 
 
+def week_rows_sql(
+    community: Community,
+    as_of: dt.date,
+    member_ids: Iterable[int] | None = None,
+    since: dt.date | None = None,
+    *,
+    ordered: bool = True,
+) -> tuple[str, list[Any]]:
+    """The query behind ``read_weeks``: per member and week with a signal, ordered by both,
+    (member, week, messages, replies, active days, last signal day, other signals, attended).
+
+    Whole weeks come from the weekly rollups (kept with the daily ones), so a recompute does not
+    regroup every daily row; only the as-of week, which may end before its Sunday, is grouped
+    from its daily rows up to ``as_of``. ``since`` must be a Monday: it starts a whole week."""
+    if since is not None and since.weekday() != 0:
+        raise ValueError(f"since must be a Monday, not {since}")
+    weekly = MemberWeeklyRollup._meta.db_table
+    rollups = MemberDailyRollup._meta.db_table
+    term, members = _members_of(community, member_ids)
+    as_of_week = (as_of.toordinal() - 1) // 7
+    first_day = dt.date.fromordinal(as_of_week * 7 + 1)  # the as-of week's Monday
+    whole = [term, "week < %s", "last_signal_day IS NOT NULL"]
+    params = [*members, as_of_week]
+    if since is not None:
+        whole.append("week >= %s")
+        params.append((since.toordinal() - 1) // 7)
+        first_day = max(first_day, since)
+    params += [*members, day_param(first_day), day_param(as_of)]
+    sql = (
+        "SELECT member_id, week, messages, replies_given, contribution_days, last_signal_day,"
+        f" mentions_given + reactions_given + joins, attended FROM {weekly}"
+        f" WHERE {' AND '.join(whole)}"
+        " UNION ALL"
+        " SELECT member_id, (o - 1) / 7 AS week, SUM(messages), SUM(replies_given),"
+        " SUM(CASE WHEN messages > 0 OR attended > 0 THEN 1 ELSE 0 END), MAX(o),"
+        " SUM(mentions_given + reactions_given + joins), SUM(attended)"
+        f" FROM (SELECT member_id, {ordinal_sql('day')} AS o, messages, replies_given,"
+        f" mentions_given, reactions_given, joins, attended FROM {rollups}"
+        f" WHERE {term} AND day >= %s AND day <= %s AND {SIGNAL_ROW}) AS r"
+        " GROUP BY member_id, week"
+    )
+    if ordered:  # (a full replay sorts by itself: a sort of every row saved)
+        sql += " ORDER BY member_id, week"
+    return sql, params
+
+
 def read_weeks(
     community: Community,
     rules: Rules,
@@ -262,29 +314,16 @@ def read_weeks(
     member_ids: Iterable[int] | None = None,
     since: dt.date | None = None,
 ) -> dict[int, list[WeekRow]]:
-    """Per member, their weeks with any signal up to ``as_of`` (from ``since``), in one query:
-    (week, contributions, commitment, active days, last signal day, other signals).
+    """Per member, their weeks with any signal up to ``as_of`` (from ``since``, a Monday), in
+    one query (``week_rows_sql``): (week, contributions, commitment, active days, last signal
+    day, other signals).
 
     Contributions are messages (replies among them) and activities attended (DESIGN.md), each
     weighted by its kind's commitment weight; mentions, reactions and joins are signals only."""
-    rollups = MemberDailyRollup._meta.db_table
-    term, params = _members_of(community, member_ids)
-    where = [term, "day <= %s", SIGNAL_ROW]
-    params.append(day_param(as_of))
-    if since is not None:
-        where.append("day >= %s")
-        params.append(day_param(since))
-    sql = (
-        "SELECT member_id, (o - 1) / 7 AS week, SUM(messages), SUM(replies_given),"
-        " SUM(CASE WHEN messages > 0 OR attended > 0 THEN 1 ELSE 0 END), MAX(o),"
-        " SUM(mentions_given + reactions_given + joins), SUM(attended)"
-        f" FROM (SELECT member_id, {ordinal_sql('day')} AS o, messages, replies_given,"
-        f" mentions_given, reactions_given, joins, attended FROM {rollups}"
-        f" WHERE {' AND '.join(where)}) AS r GROUP BY member_id, week ORDER BY member_id, week"
-    )
-    w_message = rules.weights.get("message", 1)
-    w_reply = rules.weights.get("reply", 2)
-    w_attend = rules.weights.get("attend", 5)
+    sql, params = week_rows_sql(community, as_of, member_ids, since)
+    w_message = commitment_units(rules.weights.get("message", 1))
+    w_reply = commitment_units(rules.weights.get("reply", 2))
+    w_attend = commitment_units(rules.weights.get("attend", 5))
     out: dict[int, list[WeekRow]] = {}
     current = -1
     rows: list[WeekRow] = []
@@ -385,7 +424,7 @@ def read_ties(
         where.append("t.week >= %s")
         params.append(since_week)
     if member_ids is None:
-        where.append(_community_term("t.community_id"))
+        where.append(community_term("t.community_id"))
         params.append(community.pk)
     else:
         term, values = among("member_id", member_ids)

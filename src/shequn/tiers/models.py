@@ -187,6 +187,11 @@ class MemberTier(models.Model):
     # When the member joined, left or muted as this run saw it, so a later change is noticed.
     joined_on = models.DateField(null=True, blank=True)
     gone_on = models.DateField(null=True, blank=True)
+    # Fingerprints of what a run wrote (``shequn.tiers.digest``: of this row with the join and
+    # leave days; the sum of the history's step fingerprints), so a full run compares numbers
+    # instead of building and reading back every reason. NULL: unknown (older rows).
+    row_digest = models.BigIntegerField(null=True, blank=True, editable=False)
+    path_digest = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("member tier")
@@ -197,6 +202,11 @@ class MemberTier(models.Model):
                 fields=["community", "-risk_drop"],
                 condition=models.Q(at_risk=True),
                 name="membertier_at_risk",
+            ),
+            # What a full run compares, read from the index alone (rows hold long reasons).
+            models.Index(
+                fields=["community", "member", "row_digest", "path_digest", "is_staff"],
+                name="membertier_digests",
             ),
         ]
 
@@ -234,6 +244,9 @@ class TierChange(models.Model):
     to_tier = models.CharField(_("to"), max_length=16, choices=Tier.choices)
     changed_on = models.DateField(_("changed on"))
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    # The step's fingerprint (``digest.Fingerprints.step``): a run replacing the history from a
+    # week on subtracts these from the member's path digest without reading the reasons back.
+    digest = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("tier change")

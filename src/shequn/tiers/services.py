@@ -1,10 +1,13 @@
 """Write operations on tiers: recomputing them, and changing a community's tier policy.
 
-A recompute reads the daily rollups once (grouped by member and week by the database), the reply
-ties and invitations (folded once from new events), replays each member in Python
-(``shequn.tiers.engine``) and writes tiers and history with bulk statements. An incremental run
-replays only the members something happened to since the last run, from the first week it
-touched; it gives the same tiers and history as a full run (tests/test_tiers_incremental.py).
+A recompute reads the weekly rollups (kept with the daily ones by every writer), the reply ties
+and invitations (folded once from new events) and the members. A full run replays everyone at
+once over member x week arrays (``shequn.tiers.batch``), fingerprints every result
+(``shequn.tiers.digest``) and builds and writes only the members whose stored fingerprints
+differ. An incremental run replays only the members something happened to since the last run,
+one at a time (``shequn.tiers.engine``), from the first week it touched, and compares their
+stored rows as values. Both give the same tiers and history (tests/test_tiers_incremental.py,
+tests/test_tiers_batch.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,11 +31,21 @@ from shequn.audit import services as audit
 from shequn.communities.models import Community
 from shequn.interactions.selectors import latest_event_day
 from shequn.members.models import Identity, MemberMerge
-from shequn.tiers import inputs, store
-from shequn.tiers.engine import Calendar, MemberInput, MemberResult, WeekRow, evaluate, week_of
+from shequn.tiers import arrays, batch, inputs, store
+from shequn.tiers.digest import Fingerprints
+from shequn.tiers.engine import (
+    Calendar,
+    MemberInput,
+    MemberResult,
+    WeekRow,
+    commitment_units,
+    evaluate,
+    week_of,
+)
 from shequn.tiers.models import MemberTier, Tier, TierChange, TierPolicy, TierRun
 from shequn.tiers.policy import Rules, rules_of, validate_policy_values
 from shequn.tiers.selectors import last_steps, tier_policy
+from shequn.tiers.signals import advocacy_signals
 
 FROM_START = None  # replay a member from their first signal
 
@@ -43,6 +57,7 @@ class TierRunResult:
     evaluated: int
     changed: int
     seconds: float
+    rewritten: int = 0  # members whose stored tier row or history had to be written
 
 
 @dataclass
@@ -97,9 +112,9 @@ def _with_acts(
     by_week = {row[0]: list(row) for row in weeks}
     for day, _code, count, kind in acts:
         week = week_of(day)
-        row = by_week.setdefault(week, [week, 0, 0.0, 0, day, 0])
+        row = by_week.setdefault(week, [week, 0, 0, 0, day, 0])
         row[1] += count
-        row[2] += rules.weights.get(kind, 0) * count
+        row[2] += commitment_units(rules.weights.get(kind, 0)) * count
         row[3] += 1
         row[4] = max(row[4], day)
     return [tuple(by_week[week]) for week in sorted(by_week)]  # type: ignore[misc]
@@ -120,7 +135,7 @@ def _with_join(
         if row[4] >= joined:  # that week already has a later signal (often the join event)
             return weeks
         return [*weeks[:i], (*row[:4], joined, row[5]), *weeks[i + 1 :]]
-    return [*weeks[:i], (week, 0, 0.0, 0, joined, 1), *weeks[i:]]
+    return [*weeks[:i], (week, 0, 0, 0, joined, 1), *weeks[i:]]
 
 
 def _states_before(
@@ -230,8 +245,9 @@ def do_recompute_tiers(
     replayed, and the members in ``touched`` from the day given (inputs that are no events,
     such as an advocacy act recorded by another app). ``as_of`` defaults to the latest local
     day of any event in the community (an archive is judged as of its own last day, not today).
-    ``rebuild`` refolds reply ties and invitations from the events (needed only if events were
-    rewritten outside an import).
+    ``rebuild`` refolds reply ties and invitations from the events and compares every stored row
+    with the results as values, not by digest (needed only if events or tiers were rewritten
+    outside shequn).
     """
     started = time.perf_counter()
     policy = tier_policy(community)
@@ -303,14 +319,30 @@ def do_recompute_tiers(
             for member_id in missing:
                 starts[member_id] = FROM_START
 
+    fingerprints = Fingerprints(rules, [signal.code for signal in advocacy_signals()])
+    # A full run trusts the stored fingerprints (and builds only what differs) unless rebuilding.
+    trusted = store.stored_digests(community) if full and not rebuild else None
     with _gc_paused():
-        results = _replay(community, rules, cal, members, credits, by_start, states, full=full)
+        results = _replay(
+            community,
+            rules,
+            cal,
+            members,
+            credits,
+            by_start,
+            states,
+            fingerprints,
+            trusted,
+            full=full,
+        )
 
-    store.store_results(community, results, members, as_of, starts, full=full)
+    rewritten = store.store_results(
+        community, results, members, as_of, starts, full=full, stored=trusted
+    )
     # Founders and operators named (or no longer) since their row was written.
-    rewritten = {result.member_id for result in results}
+    replayed = set(starts)
     staff_now = {pk for pk, info in members.items() if info.role in inputs.STAFF_ROLES}
-    flags = {m: state[4] for m, state in stored.items() if m not in rewritten}
+    flags = {m: state[4] for m, state in stored.items() if m not in replayed}
     store.set_staff_flags(
         community,
         [m for m, flag in flags.items() if not flag and m in staff_now],
@@ -318,11 +350,13 @@ def do_recompute_tiers(
     )
 
     changed = sum(1 for r in results if tiers_before.get(r.member_id) != r.tier)
-    run.evaluated = len(results)
+    run.evaluated = len(starts)
     run.changed = changed
     run.finished_at = timezone.now()
     run.save(update_fields=["evaluated", "changed", "finished_at"])
-    return TierRunResult(full, as_of, len(results), changed, time.perf_counter() - started)
+    return TierRunResult(
+        full, as_of, len(starts), changed, time.perf_counter() - started, rewritten
+    )
 
 
 @contextmanager
@@ -345,10 +379,14 @@ def _replay(
     credits: dict[int, list[tuple[int, int]]],
     by_start: dict[int | None, list[int]],
     states: dict[int, tuple[str, int]],
+    fingerprints: Fingerprints,
+    trusted: store.StoredDigests | None,
     *,
     full: bool,
 ) -> list[MemberResult]:
-    """Evaluate each group of members (replayed from the same week) over its data."""
+    """Evaluate each group of members (replayed from the same week) over its data. A full run
+    replays everyone with the arrays; given ``trusted`` fingerprints it returns results only
+    for the members whose stored rows differ."""
     bots = {pk for pk, info in members.items() if info.is_bot}
     wanted = None if full else {m for group in by_start.values() for m in group}
     acts = inputs.read_acts(community, cal.as_of_date, wanted) if _has_acts() else {}
@@ -358,6 +396,14 @@ def _replay(
         if not group:
             continue
         everyone = full and week is FROM_START
+        if everyone:  # every member from the start: the array replay, same results
+            facts = {member_id: members[member_id] for member_id in group}
+            data = arrays.batch_input(
+                community, rules, cal.as_of_date, cal.last_week, facts, credits, acts
+            )
+            differs = None if trusted is None else _differs(trusted, members)
+            results.extend(batch.replay_all(data, rules, cal, fingerprints, differs))
+            continue
         back = None if week is None else week - rules.lookback_weeks
         since = None if back is None else back * 7 + 1
         weeks = inputs.read_weeks(
@@ -398,7 +444,7 @@ def _replay(
                     default=None,
                 )
                 if last is not None:  # a signal older than anything the replay evaluates
-                    rows = [(week_of(last), 0, 0.0, 0, last, 0)]
+                    rows = [(week_of(last), 0, 0, 0, last, 0)]
             member = MemberInput(
                 member_id,
                 rows,
@@ -409,20 +455,43 @@ def _replay(
                 info.gone_code,
             )
             if week is None:
-                results.append(evaluate(member, rules, cal))
+                results.append(evaluate(member, rules, cal, fingerprints=fingerprints))
             else:
                 tier, since_day = states[member_id]
                 results.append(
                     evaluate(
-                        member, rules, cal, start_week=week, prev_tier=tier, prev_since=since_day
+                        member,
+                        rules,
+                        cal,
+                        start_week=week,
+                        prev_tier=tier,
+                        prev_since=since_day,
+                        fingerprints=fingerprints,
                     )
                 )
     return results
 
 
-def _has_acts() -> bool:
-    from shequn.tiers.signals import advocacy_signals
+def _differs(trusted: store.StoredDigests, members: dict[int, _Member]) -> batch.Wanted:
+    """Which members' stored rows differ from what the replay fingerprinted."""
+    staff = inputs.STAFF_ROLES
 
+    def wanted(ids: np.ndarray, rows: np.ndarray, paths: np.ndarray) -> np.ndarray:
+        differ = []
+        for member_id, row, path in zip(ids.tolist(), rows.tolist(), paths.tolist(), strict=True):
+            stored = trusted.get(member_id)
+            differ.append(
+                stored is None
+                or stored[0] != row
+                or stored[1] != path
+                or stored[2] != (members[member_id].role in staff)
+            )
+        return np.array(differ, dtype=bool)
+
+    return wanted
+
+
+def _has_acts() -> bool:
     return bool(advocacy_signals())
 
 

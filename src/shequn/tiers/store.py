@@ -2,9 +2,12 @@
 
 Most members come out of a recompute exactly as they went in (a full run after nothing changed,
 or a run after the as-of day moved a week): rewriting their rows would be most of a run's
-writing. Stored rows are read back once, compared with the results as values (parsed JSON, so
-PostgreSQL's normalised ``jsonb`` text compares equal to what was written), and only members
-whose tier row or path differ are deleted and inserted again.
+writing. A full run compares each member's digests (of the tier row and of the whole path,
+kept on the tier row) with those of its results, so it reads two numbers per member instead of
+every stored reason. An incremental run reads back the rows of the members it replayed,
+compares them as values (parsed JSON, so PostgreSQL's normalised ``jsonb`` text compares equal
+to what was written) and keeps the path digest up to date by subtracting the digests of the
+steps it replaces and adding the new ones.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.db import connection
 from shequn.communities.models import Community
 from shequn.interactions.importers.writers import bulk_insert
 from shequn.tiers import inputs
+from shequn.tiers.digest import MASK63, path_total, with_member
 from shequn.tiers.engine import MemberResult
 from shequn.tiers.inputs import ordinal_sql
 from shequn.tiers.models import MemberTier, TierChange
@@ -37,8 +41,18 @@ TIER_COLUMNS = (
     "is_staff",
     "joined_on",
     "gone_on",
+    "row_digest",
+    "path_digest",
 )
-CHANGE_COLUMNS = ("member_id", "community_id", "from_tier", "to_tier", "changed_on", "reasons")
+CHANGE_COLUMNS = (
+    "member_id",
+    "community_id",
+    "from_tier",
+    "to_tier",
+    "changed_on",
+    "reasons",
+    "digest",
+)
 FROM_START = None
 
 
@@ -89,20 +103,32 @@ def delete_members(table: str, member_ids: Iterable[int], since: dt.date | None 
         cursor.execute(sql, params)
 
 
-def _stored_tiers(community: Community, member_ids: list[int] | None) -> dict[int, tuple]:
-    where, params = "community_id = %s", [community.pk]
-    if member_ids is not None:
-        term, extra = inputs.among("member_id", member_ids)
-        where, params = f"{where} AND {term}", [*params, *extra]
+def _stored_tiers(community: Community, member_ids: list[int]) -> dict[int, tuple]:
+    term, params = inputs.among("member_id", member_ids)
     with connection.cursor() as cursor:
         # Days as numbers, computed by the database: no date objects made and compared.
         cursor.execute(
             f"SELECT member_id, tier, {ordinal_sql('since')}, reasons, progress, at_risk, risk,"
-            f" risk_drop, is_staff, {ordinal_sql('joined_on')}, {ordinal_sql('gone_on')}"
-            f" FROM {MemberTier._meta.db_table} WHERE {where}",
-            params,
+            f" risk_drop, is_staff, {ordinal_sql('joined_on')}, {ordinal_sql('gone_on')},"
+            f" path_digest, row_digest FROM {MemberTier._meta.db_table}"
+            f" WHERE community_id = %s AND {term}",
+            [community.pk, *params],
         )
         return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+StoredDigests = dict[int, tuple[int | None, int | None, bool]]
+
+
+def stored_digests(community: Community) -> StoredDigests:
+    """Every stored member's (row digest, path digest, is staff)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT member_id, row_digest, path_digest, is_staff FROM"
+            f" {MemberTier._meta.db_table} WHERE community_id = %s",
+            [community.pk],
+        )
+        return {row[0]: (row[1], row[2], bool(row[3])) for row in cursor.fetchall()}
 
 
 def _stored_paths(
@@ -119,19 +145,19 @@ def _stored_paths(
     paths: dict[int, list[tuple]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT member_id, {ordinal_sql('changed_on')}, from_tier, to_tier, reasons"
+            f"SELECT member_id, {ordinal_sql('changed_on')}, from_tier, to_tier, reasons, digest"
             f" FROM {TierChange._meta.db_table} WHERE {where} ORDER BY member_id, changed_on, id",
             params,
         )
-        for member_id, changed_on, from_tier, to_tier, reasons in cursor.fetchall():
-            paths.setdefault(member_id, []).append((changed_on, from_tier, to_tier, reasons))
+        for member_id, *step in cursor.fetchall():
+            paths.setdefault(member_id, []).append(tuple(step))
     return paths
 
 
 def _same_tier(stored: tuple | None, new: tuple, texts: tuple[str, str, str]) -> bool:
     if stored is None:
         return False
-    tier, since, reasons, progress, at_risk, risk, risk_drop, is_staff, joined, gone = stored
+    tier, since, reasons, progress, at_risk, risk, risk_drop, is_staff, joined, gone = stored[:10]
     if (
         tier != new[0]
         or since != new[1]
@@ -152,12 +178,10 @@ def _same_tier(stored: tuple | None, new: tuple, texts: tuple[str, str, str]) ->
     return True
 
 
-def _same_path(stored: list[tuple], new: list[tuple], start: int | None) -> bool:
-    if start is not None:
-        stored = [step for step in stored if step[0] >= start]
+def _same_path(stored: list[tuple], new: list[tuple]) -> bool:
     if len(stored) != len(new):
         return False
-    for (changed_on, from_tier, to_tier, reasons), (day, old, tier, why) in zip(
+    for (changed_on, from_tier, to_tier, reasons, _digest), (day, old, tier, why) in zip(
         stored, new, strict=True
     ):
         if changed_on != day or from_tier != old or to_tier != tier:
@@ -165,6 +189,95 @@ def _same_path(stored: list[tuple], new: list[tuple], start: int | None) -> bool
         if _json(reasons) != why:
             return False
     return True
+
+
+class _Writes:
+    """The rows a run writes: tier rows replaced whole, history replaced from a week on."""
+
+    def __init__(self, community: Community, as_of: dt.date) -> None:
+        self.day = inputs.ordinal_params()
+        self.pk = community.pk
+        self.evaluated_on = self.day(as_of.toordinal())
+        self.tier_rows: list[tuple] = []
+        self.change_rows: list[tuple] = []
+        self.tiers: list[int] = []
+        self.paths: dict[int | None, list[int]] = {}
+
+    def tier(self, member_id: int, new: tuple, texts: tuple[str, ...], digests: tuple) -> None:
+        day = self.day
+        self.tiers.append(member_id)
+        self.tier_rows.append(
+            (
+                member_id,
+                self.pk,
+                new[0],
+                day(new[1]),
+                self.evaluated_on,
+                texts[0],
+                texts[1],
+                new[4],
+                texts[2],
+                new[6],
+                new[7],
+                day(new[8]),
+                day(new[9]),
+                *digests,
+            )
+        )
+
+    def path(self, member_id: int, start_week: int | None, result: MemberResult) -> None:
+        day, pk, dumps = self.day, self.pk, orjson.dumps
+        self.paths.setdefault(start_week, []).append(member_id)
+        digests = result.step_digests or [None] * len(result.changes)
+        self.change_rows.extend(
+            (member_id, pk, from_tier, to_tier, day(changed_on), dumps(reasons).decode(), digest)
+            for (changed_on, from_tier, to_tier, reasons), digest in zip(
+                result.changes, digests, strict=True
+            )
+        )
+
+    def apply(self) -> int:
+        delete_members(MemberTier._meta.db_table, self.tiers)
+        for week, group in self.paths.items():
+            delete_members(
+                TierChange._meta.db_table,
+                group,
+                None if week is None else dt.date.fromordinal(week * 7 + 1),
+            )
+        bulk_insert(MemberTier._meta.db_table, TIER_COLUMNS, self.tier_rows)
+        bulk_insert(TierChange._meta.db_table, CHANGE_COLUMNS, self.change_rows)
+        return len(set(self.tiers) | {m for group in self.paths.values() for m in group})
+
+
+def _new_row(result: MemberResult, info: MemberFacts) -> tuple:
+    return (
+        result.tier,
+        result.since,
+        result.reasons,
+        result.progress,
+        result.at_risk,
+        result.risk,
+        result.risk_drop,
+        info.role in inputs.STAFF_ROLES,
+        info.joined,
+        info.gone,
+    )
+
+
+def _texts(result: MemberResult) -> tuple[str, str, str]:
+    dumps = orjson.dumps
+    return (
+        dumps(result.reasons).decode(),
+        dumps(result.progress).decode(),
+        dumps(result.risk).decode(),
+    )
+
+
+def _digests(result: MemberResult, new: tuple) -> tuple[int | None, int | None]:
+    """The tier row's and the whole path's fingerprints (None if the run made none)."""
+    if result.row_digest is None:
+        return None, None
+    return with_member(result.row_digest, new[8], new[9]), path_total(result.step_digests)
 
 
 def store_results(
@@ -175,91 +288,95 @@ def store_results(
     starts: Mapping[int, int | None],
     *,
     full: bool,
+    stored: StoredDigests | None = None,
 ) -> int:
     """Write the run's results where they differ from what is stored; return how many
     members' rows were rewritten.
 
     ``starts`` gives, per replayed member, the week their replay began (None: from their first
     signal): their stored path from that week on is what the result's changes replace. A full
-    run also removes the rows of members it no longer evaluates.
+    run given the ``stored`` fingerprints (``stored_digests``) trusts them: ``results`` are then
+    the members whose fingerprints differ (``batch.replay_all``'s ``wanted``); without them it
+    compares every stored row as values. A full run removes the rows of members it no longer
+    evaluates (those not in ``starts``).
     """
-    day = inputs.ordinal_params()
-    dumps = orjson.dumps
-    pk = community.pk
-    evaluated_on = day(as_of.toordinal())
-    staff = inputs.STAFF_ROLES
-    ids = None if full else sorted(starts)
+    if full and stored is not None:
+        return _store_full(community, results, members, as_of, starts, stored)
+    return _store_compared(community, results, members, as_of, starts, full=full)
+
+
+def _store_full(
+    community: Community,
+    results: list[MemberResult],
+    members: Mapping[int, MemberFacts],
+    as_of: dt.date,
+    starts: Mapping[int, int | None],
+    stored: StoredDigests,
+) -> int:
+    writes = _Writes(community, as_of)
+    for result in results:
+        member_id = result.member_id
+        new = _new_row(result, members[member_id])
+        digests = _digests(result, new)
+        old = stored.get(member_id)
+        if old is not None and old[:2] == digests and old[2] == new[7]:
+            continue
+        writes.tier(member_id, new, _texts(result), digests)
+        if old is None or old[1] != digests[1] or digests[1] is None:
+            writes.path(member_id, FROM_START, result)
+    # Rows of members this run did not evaluate (no longer members of it).
+    leftovers = [member_id for member_id in stored if member_id not in starts]
+    writes.tiers.extend(leftovers)
+    writes.paths.setdefault(FROM_START, []).extend(leftovers)
+    return writes.apply()
+
+
+def _store_compared(
+    community: Community,
+    results: list[MemberResult],
+    members: Mapping[int, MemberFacts],
+    as_of: dt.date,
+    starts: Mapping[int, int | None],
+    *,
+    full: bool,
+) -> int:
+    """Compare the replayed members' stored rows with the results as values."""
+    ids = sorted(starts)
     earliest = [week for week in starts.values() if week is not None]
     since = (
         None
-        if full or not earliest or len(earliest) < len(starts)
+        if not earliest or len(earliest) < len(starts)
         else dt.date.fromordinal(min(earliest) * 7 + 1)
     )
     stored_tiers = _stored_tiers(community, ids)
     stored_paths = _stored_paths(community, ids, since)
-
-    tier_rows: list[tuple] = []
-    change_rows: list[tuple] = []
-    rewrite_tiers: list[int] = []
-    rewrite_paths: dict[int | None, list[int]] = {}
+    writes = _Writes(community, as_of)
+    if full:  # rows of members this run did not evaluate (no longer members of it)
+        gone = [member_id for member_id in stored_digests(community) if member_id not in starts]
+        writes.tiers.extend(gone)
+        writes.paths.setdefault(FROM_START, []).extend(gone)
     for result in results:
         member_id = result.member_id
-        info = members[member_id]
-        new = (
-            result.tier,
-            result.since,
-            result.reasons,
-            result.progress,
-            result.at_risk,
-            result.risk,
-            result.risk_drop,
-            info.role in staff,
-            info.joined,
-            info.gone,
-        )
-        texts = (
-            dumps(result.reasons).decode(),
-            dumps(result.progress).decode(),
-            dumps(result.risk).decode(),
-        )
-        if not _same_tier(stored_tiers.pop(member_id, None), new, texts):
-            rewrite_tiers.append(member_id)
-            tier_rows.append(
-                (
-                    member_id,
-                    pk,
-                    result.tier,
-                    day(result.since),
-                    evaluated_on,
-                    texts[0],
-                    texts[1],
-                    result.at_risk,
-                    texts[2],
-                    result.risk_drop,
-                    info.role in staff,
-                    day(info.joined),
-                    day(info.gone),
-                )
-            )
+        new = _new_row(result, members[member_id])
+        texts = _texts(result)
+        stored = stored_tiers.get(member_id)
         start_week = starts.get(member_id, FROM_START)
-        start_day = None if start_week is None else start_week * 7 + 1
-        if not _same_path(stored_paths.pop(member_id, []), result.changes, start_day):
-            rewrite_paths.setdefault(start_week, []).append(member_id)
-            change_rows.extend(
-                (member_id, pk, from_tier, to_tier, day(changed_on), dumps(reasons).decode())
-                for changed_on, from_tier, to_tier, reasons in result.changes
-            )
-    if full:  # rows of members this run did not evaluate (no longer members of it)
-        rewrite_tiers.extend(stored_tiers)
-        rewrite_paths.setdefault(FROM_START, []).extend(stored_paths)
-
-    delete_members(MemberTier._meta.db_table, rewrite_tiers)
-    for week, group in rewrite_paths.items():
-        delete_members(
-            TierChange._meta.db_table,
-            group,
-            None if week is None else dt.date.fromordinal(week * 7 + 1),
-        )
-    bulk_insert(MemberTier._meta.db_table, TIER_COLUMNS, tier_rows)
-    bulk_insert(TierChange._meta.db_table, CHANGE_COLUMNS, change_rows)
-    return len(set(rewrite_tiers) | {m for group in rewrite_paths.values() for m in group})
+        old_steps = stored_paths.get(member_id, [])
+        if start_week is not None:
+            start_day = start_week * 7 + 1
+            old_steps = [step for step in old_steps if step[0] >= start_day]
+        same_path = _same_path(old_steps, result.changes)
+        row, path = _digests(result, new)
+        if start_week is not None and path is not None:
+            # The history's fingerprint: the steps kept, plus the new ones.
+            replaced = [step[4] for step in old_steps]
+            if stored is None or stored[10] is None or None in replaced:
+                path = None  # unknown until a full run writes it
+            else:
+                path = (stored[10] - sum(replaced) + path) & MASK63
+        if same_path and _same_tier(stored, new, texts) and stored[10:12] == (path, row):
+            continue
+        writes.tier(member_id, new, texts, (row, path))
+        if not same_path:
+            writes.path(member_id, start_week, result)
+    return writes.apply()
