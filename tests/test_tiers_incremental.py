@@ -104,7 +104,7 @@ def _state(community) -> tuple[list, list]:
 )
 @given(
     drawn=events,
-    cadence=st.sampled_from(["week", "month"]),
+    cadence=st.sampled_from(["week", "month", "quarter"]),
     merge_after=st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
     undo_after=st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
     later=st.integers(min_value=0, max_value=90),
@@ -220,3 +220,56 @@ def test_rows_without_fingerprints_are_rewritten_once(db, tmp_path):
     assert do_recompute_tiers(community, full=True).rewritten == 0
     assert _state(community) != expected  # the later messages counted
     assert do_recompute_tiers(community, full=True, rebuild=True).rewritten == 0
+
+
+def test_a_downgrade_replayed_later_names_the_silence_before_the_days_read(db, tmp_path):
+    """Held (quarterly reviews) past a long silence, then back months later: the incremental
+    run replays from the held week, whose last signal lies before the days it reads. The
+    lapse it records must name that silence, as a full run does (it said "no activity")."""
+    community = do_create_community(slug="held", name="Held")
+    TierPolicy.objects.create(community=community, downgrade_cadence="quarter")
+    day = lambda date: (date - START.date()).days  # noqa: E731
+    first = [
+        ("ann", d, "message", 0, 0)
+        for d in range(day(dt.date(2024, 10, 1)), day(dt.date(2024, 12, 16)), 3)
+    ]
+    bob_days = range(day(dt.date(2024, 10, 1)), day(dt.date(2025, 4, 1)), 5)
+    first += [("bob", d, "message", 0, 0) for d in bob_days]
+    do_import(community, _chatlab(_messages(first), tmp_path, "part0"))
+    ann = Member.objects.get(community=community, display_name="Ann")
+    assert MemberTier.objects.get(member=ann).tier == "participant"  # held until April
+
+    july = range(day(dt.date(2025, 7, 1)), day(dt.date(2025, 7, 10)))
+    later = _messages([(who, d, "message", 0, 0) for who in ("ann", "bob") for d in july])
+    for row in later:
+        row["platformMessageId"] += "-later"
+    do_import(community, _chatlab(later, tmp_path, "part1"))
+    incremental = _state(community)
+    lapse = TierChange.objects.get(member=ann, to_tier="lapsed")
+    assert lapse.reasons[0]["code"] == "silent"
+
+    assert do_recompute_tiers(community, full=True).rewritten == 0
+    assert _state(community) == incremental
+
+
+def test_tier_rows_are_read_only_in_the_admin_and_a_deleted_step_comes_back(db, tmp_path):
+    """A full run trusts fingerprints, so the admin does not let anyone edit tier rows; a step
+    deleted there clears its member's fingerprint and the next full run writes it again."""
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    community = do_create_community(slug="admin", name="Admin")
+    drawn = [(who, day, "message", 0, 0) for day in range(0, 60, 3) for who in PEOPLE[:2]]
+    do_import(community, _chatlab(_messages(drawn), tmp_path, "part0"))
+    expected = _state(community)
+    request = RequestFactory().get("/")
+    changes = site._registry[TierChange]
+    assert not changes.has_change_permission(request) and not changes.has_add_permission(request)
+    assert not site._registry[MemberTier].has_change_permission(request)
+
+    ann = Member.objects.get(community=community, display_name="Ann")
+    changes.delete_queryset(request, TierChange.objects.filter(member=ann))
+    assert _state(community) != expected
+
+    assert do_recompute_tiers(community, full=True).rewritten == 1
+    assert _state(community) == expected

@@ -14,6 +14,7 @@ from unittest import mock
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -51,7 +52,11 @@ def community(db):
 @pytest.fixture(autouse=True)
 def _no_tier_runs():
     """Check-ins and merges start a tier recompute: these tests are about the rollups (and
-    ``read_weeks`` alone); tests/test_tiers*.py drive the recomputes."""
+    ``read_weeks`` alone); tests/test_tiers*.py drive the recomputes.
+
+    The URL modules are imported first: views that import the function by name while the patch
+    is active would keep the mock for the rest of the session."""
+    importlib.import_module(settings.ROOT_URLCONF)
     with mock.patch("shequn.tiers.services.do_recompute_tiers"):
         yield
 

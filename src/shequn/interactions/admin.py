@@ -11,6 +11,7 @@ from shequn.interactions.models import (
     MemberDailyRollup,
     MemberWeeklyRollup,
 )
+from shequn.interactions.rollups import rebuild_weekly_rollups, refresh_member_totals
 
 
 @admin.register(ImportRun)
@@ -43,6 +44,26 @@ class MemberDailyRollupAdmin(admin.ModelAdmin):
     list_filter = ["community"]
     raw_id_fields = ["member"]
     list_select_related = ["member"]
+
+    # Counted from the events: not edited by hand (the weekly rollups and totals follow the
+    # rollup writers only); a deleted row is regrouped out of its member's weeks.
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        super().delete_model(request, obj)
+        rebuild_weekly_rollups([obj.member_id])
+        refresh_member_totals([obj.member_id])
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        members = set(queryset.values_list("member_id", flat=True))
+        super().delete_queryset(request, queryset)
+        rebuild_weekly_rollups(members)
+        refresh_member_totals(members)
+
     show_full_result_count = False
 
 

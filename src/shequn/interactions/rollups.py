@@ -258,10 +258,13 @@ def _lock_members(where: str, params: Sequence[Any]) -> None:
 
     The weekly rollups and totals are regrouped from the daily rows, not added to: regrouped
     while another transaction's daily rows are not committed yet, a week would miss them for
-    good. So each writer locks its members (in id order, no deadlock between writers) after
-    adding its daily rows and before regrouping; the statements after the lock read what the
-    writer before it committed. PostgreSQL only: SQLite has one writer at a time. NO KEY
-    UPDATE, so events referencing the members can still be inserted meanwhile.
+    good. So each writer locks its members (in id order) after adding its daily rows and before
+    regrouping; the statements after the lock read what the writer before it committed.
+    PostgreSQL only: SQLite has one writer at a time. NO KEY UPDATE, so events referencing the
+    members can still be inserted meanwhile. Writers that updated member rows earlier in their
+    transaction (an import, a merge) already hold some of these locks, so two of them touching
+    the same members can still deadlock; PostgreSQL then aborts one, which rolls back whole (as
+    the totals update before this lock could).
     """
     if connection.vendor != "postgresql":
         return

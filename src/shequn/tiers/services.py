@@ -423,28 +423,26 @@ def _replay(
         )
         # A member with nothing in the weeks read still has a last signal, further back: their
         # lapsed tier's reason names it, as a replay from the start would.
+        # Each member's last signal before the days read: older than any window the replay
+        # evaluates, it is still what a lapse's reason names until a newer signal arrives.
         earlier = (
-            {}
-            if since is None
-            else inputs.last_signals_before(
-                [m for m in group if m not in weeks], dt.date.fromordinal(since)
-            )
+            {} if since is None else inputs.last_signals_before(group, dt.date.fromordinal(since))
         )
         for member_id in group:
             info = members[member_id]
             rows = weeks.get(member_id, empty)
+            if since is not None:
+                last = max(
+                    [day for day in (earlier.get(member_id), info.joined) if day and day < since],
+                    default=None,
+                )
+                if last is not None:
+                    rows = [(week_of(last), 0, 0, 0, last, 0), *rows]
             if info.joined is not None:
                 rows = _with_join(rows, info.joined, cal.as_of, since)
             member_acts = acts.get(member_id, empty)
             if member_acts:
                 rows = _with_acts(rows, member_acts, rules)
-            if since is not None and not rows:
-                last = max(
-                    [day for day in (earlier.get(member_id), info.joined) if day and day < since],
-                    default=None,
-                )
-                if last is not None:  # a signal older than anything the replay evaluates
-                    rows = [(week_of(last), 0, 0, 0, last, 0)]
             member = MemberInput(
                 member_id,
                 rows,

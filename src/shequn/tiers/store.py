@@ -365,7 +365,12 @@ def _store_compared(
         if start_week is not None:
             start_day = start_week * 7 + 1
             old_steps = [step for step in old_steps if step[0] >= start_day]
-        same_path = _same_path(old_steps, result.changes)
+        # The same steps with the same fingerprints (a step's fingerprint can change while its
+        # reasons do not: the stored ones must stay the ones the path fingerprint sums).
+        same_path = (
+            _same_path(old_steps, result.changes)
+            and [step[4] for step in old_steps] == result.step_digests
+        )
         row, path = _digests(result, new)
         if start_week is not None and path is not None:
             # The history's fingerprint: the steps kept, plus the new ones.
