@@ -62,7 +62,7 @@ from shequn.tiers.engine import (
 from shequn.tiers.models import TIER_BY_RANK
 from shequn.tiers.policy import Rules
 
-CELLS = 2_000_000  # members × weeks per chunk (each array of a chunk holds this many values)
+CELLS = 500_000  # members × weeks per chunk (each array of a chunk holds this many values)
 _I = np.int64
 # (member ids, tier row fingerprints with the join and leave days, history fingerprints) ->
 # which members to build full results for.

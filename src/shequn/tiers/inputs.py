@@ -347,18 +347,24 @@ def read_weeks(
 
 
 def last_signals_before(member_ids: list[int], before: dt.date) -> dict[int, int]:
-    """Each member's last day with a signal before ``before`` (those who have one)."""
+    """Each member's last day with a signal before ``before``, a Monday (those who have one).
+
+    One index seek per member: their latest week before it with a signal, walking the weekly
+    rollups' (member, week) index backwards, not every day of their history."""
     if not member_ids:
         return {}
-    rollups = MemberDailyRollup._meta.db_table
-    term, params = among("member_id", member_ids)
+    if before.weekday() != 0:
+        raise ValueError(f"before must be a Monday, not {before}")
+    weekly = MemberWeeklyRollup._meta.db_table
+    term, params = among("m.id", member_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT member_id, MAX({ordinal_sql('day')}) FROM {rollups}"
-            f" WHERE {term} AND day < %s AND {SIGNAL_ROW} GROUP BY member_id",
-            [*params, day_param(before)],
+            f"SELECT m.id, (SELECT w.last_signal_day FROM {weekly} AS w WHERE w.member_id = m.id"
+            " AND w.week < %s AND w.last_signal_day IS NOT NULL ORDER BY w.week DESC LIMIT 1)"
+            f" FROM {Member._meta.db_table} AS m WHERE {term}",
+            [(before.toordinal() - 1) // 7, *params],
         )
-        return dict(cursor.fetchall())
+        return {member_id: day for member_id, day in cursor.fetchall() if day is not None}
 
 
 def read_members(community: Community) -> list[tuple[Any, ...]]:

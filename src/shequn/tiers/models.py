@@ -203,9 +203,20 @@ class MemberTier(models.Model):
                 condition=models.Q(at_risk=True),
                 name="membertier_at_risk",
             ),
-            # What a full run compares, read from the index alone (rows hold long reasons).
+            # What every run reads of every member (state and fingerprints), from the index
+            # alone: the rows hold long reasons, and a cold read of the table was most of a run.
             models.Index(
-                fields=["community", "member", "row_digest", "path_digest", "is_staff"],
+                fields=[
+                    "community",
+                    "member",
+                    "tier",
+                    "since",
+                    "joined_on",
+                    "gone_on",
+                    "is_staff",
+                    "row_digest",
+                    "path_digest",
+                ],
                 name="membertier_digests",
             ),
         ]
