@@ -141,7 +141,7 @@ def _among(ids: Sequence[int], column: str = "id") -> tuple[str, list[Any]]:
 # --- weekly rollups ---------------------------------------------------------------------------
 
 
-def _ordinal_sql(column: str) -> str:
+def ordinal_sql(column: str) -> str:
     """SQL for ``date.toordinal()`` of a date column."""
     if connection.vendor == "postgresql":
         return f"(({column}) - DATE '0001-01-01' + 1)"
@@ -150,7 +150,7 @@ def _ordinal_sql(column: str) -> str:
 
 def _week_sql(column: str) -> str:
     """SQL for the week of a date column: ``(ordinal - 1) // 7``, weeks starting on Monday."""
-    return f"(({_ordinal_sql(column)} - 1) / 7)"
+    return f"(({ordinal_sql(column)} - 1) / 7)"
 
 
 def _date_sql(ordinal: str) -> str:
@@ -171,7 +171,7 @@ def _write_weeks(source: str, where: str, week: str, params: Sequence[Any]) -> N
     columns = [*ROLLUP_COUNTERS, "contribution_days", "last_signal_day"]
     sums = [f"SUM(r.{c})" for c in ROLLUP_COUNTERS]
     sums.append(f"SUM(CASE WHEN {CONTRIBUTION_DAY} THEN 1 ELSE 0 END)")
-    sums.append(f"MAX(CASE WHEN {SIGNAL_DAY} THEN {_ordinal_sql('r.day')} END)")
+    sums.append(f"MAX(CASE WHEN {SIGNAL_DAY} THEN {ordinal_sql('r.day')} END)")
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {weekly_table} (community_id, member_id, week, {', '.join(columns)})"

@@ -54,6 +54,7 @@ from shequn.tiers.engine import (
     _reasons,
     _Window,
     commitment_units,
+    current_reasons,
     iso,
     risk_of,
     risk_weeks,
@@ -567,23 +568,11 @@ class _Chunk:
                 )
             else:
                 w = _fill(values, pos, cal.as_of)
-                now = raw_last[pos]
-                reasons = _reasons(now, w, rules)
-                if now < tier:
-                    reasons = [
-                        {
-                            "code": "held",
-                            "tier": TIER_BY_RANK[tier],
-                            "now": TIER_BY_RANK[now],
-                            "review": iso(cal.review_day(cal.last_week)),
-                        },
-                        *reasons,
-                    ]
                 result = MemberResult(
                     member_id,
                     TIER_BY_RANK[tier],
                     since_list[pos],
-                    reasons,
+                    current_reasons(tier, raw_last[pos], w, rules, cal),
                     _progress(tier, w, rules),
                     path,
                 )

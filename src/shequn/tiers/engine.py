@@ -224,6 +224,23 @@ def _reasons(tier: int, w: _Window, rules: Rules) -> list[dict[str, Any]]:
     ]
 
 
+def current_reasons(
+    tier: int, raw: int, w: _Window, rules: Rules, cal: Calendar
+) -> list[dict[str, Any]]:
+    """Why a member is in ``tier`` today, their window saying ``raw``: a lower ``raw`` is a
+    downgrade held until the next review."""
+    reasons = _reasons(raw, w, rules)
+    if raw >= tier:
+        return reasons
+    held = {
+        "code": "held",
+        "tier": TIER_BY_RANK[tier],
+        "now": TIER_BY_RANK[raw],
+        "review": iso(cal.review_day(cal.last_week)),
+    }
+    return [held, *reasons]
+
+
 def _progress(tier: int, w: _Window, rules: Rules) -> dict[str, Any]:
     """What is missing for the next tier (for an advocate: what keeps them one)."""
     weeks = rules.window_weeks
@@ -559,17 +576,7 @@ def evaluate(
     w.commitment, w.commitment_units = commitment / COMMITMENT_UNITS, commitment
     w.helped, w.replies, w.helped_weeks = len(targets), replies, helped_weeks
     w.mentions, w.invites, w.acts = mentions, i_hi - i_lo, dict(act_counts)
-    reasons = _reasons(raw, w, rules)
-    if raw < cur:
-        reasons = [
-            {
-                "code": "held",
-                "tier": TIER_BY_RANK[cur],
-                "now": TIER_BY_RANK[raw],
-                "review": iso(cal.review_day(last_week)),
-            },
-            *reasons,
-        ]
+    reasons = current_reasons(cur, raw, w, rules, cal)
     result = MemberResult(
         member.member_id,
         TIER_BY_RANK[cur],

@@ -29,6 +29,7 @@ from shequn.interactions.models import (
     MemberDailyRollup,
     MemberWeeklyRollup,
 )
+from shequn.interactions.rollups import ordinal_sql
 from shequn.members.models import Identity, Member, Role
 from shequn.tiers.engine import WeekRow, commitment_units
 from shequn.tiers.models import AwaitingReply, Invitation, ReplyTie
@@ -45,13 +46,6 @@ INVITER_KEYS = ("invited_by", "inviter")
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def ordinal_sql(column: str) -> str:
-    """SQL for ``date.toordinal()`` of a date column."""
-    if _postgres():
-        return f"(({column}) - DATE '0001-01-01' + 1)"
-    return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
 
 
 def day_param(day: dt.date) -> Any:

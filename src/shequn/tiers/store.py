@@ -21,10 +21,10 @@ from django.db import connection
 
 from shequn.communities.models import Community
 from shequn.interactions.importers.writers import bulk_insert
+from shequn.interactions.rollups import ordinal_sql
 from shequn.tiers import inputs
 from shequn.tiers.digest import MASK63, path_total, with_member
 from shequn.tiers.engine import MemberResult
-from shequn.tiers.inputs import ordinal_sql
 from shequn.tiers.models import MemberTier, TierChange
 
 TIER_COLUMNS = (
@@ -236,6 +236,12 @@ class _Writes:
             )
         )
 
+    def forget(self, member_ids: Iterable[int]) -> None:
+        """Remove the rows of members a full run did not evaluate (no longer members of it)."""
+        gone = list(member_ids)
+        self.tiers.extend(gone)
+        self.paths.setdefault(FROM_START, []).extend(gone)
+
     def apply(self) -> int:
         delete_members(MemberTier._meta.db_table, self.tiers)
         for week, group in self.paths.items():
@@ -324,10 +330,7 @@ def _store_full(
         writes.tier(member_id, new, _texts(result), digests)
         if old is None or old[1] != digests[1] or digests[1] is None:
             writes.path(member_id, FROM_START, result)
-    # Rows of members this run did not evaluate (no longer members of it).
-    leftovers = [member_id for member_id in stored if member_id not in starts]
-    writes.tiers.extend(leftovers)
-    writes.paths.setdefault(FROM_START, []).extend(leftovers)
+    writes.forget(member_id for member_id in stored if member_id not in starts)
     return writes.apply()
 
 
@@ -351,10 +354,8 @@ def _store_compared(
     stored_tiers = _stored_tiers(community, ids)
     stored_paths = _stored_paths(community, ids, since)
     writes = _Writes(community, as_of)
-    if full:  # rows of members this run did not evaluate (no longer members of it)
-        gone = [member_id for member_id in stored_digests(community) if member_id not in starts]
-        writes.tiers.extend(gone)
-        writes.paths.setdefault(FROM_START, []).extend(gone)
+    if full:
+        writes.forget(m for m in stored_digests(community) if m not in starts)
     for result in results:
         member_id = result.member_id
         new = _new_row(result, members[member_id])
