@@ -567,3 +567,24 @@ def test_two_writers_adding_to_one_week_lose_neither_day(transactional_db):
     assert weekly_stored() == weekly_from_daily()
     ann.refresh_from_db()
     assert ann.message_total == 2
+
+
+def test_a_daily_rollup_deleted_in_the_admin_leaves_its_week_and_totals(community, tmp_path):
+    """Daily rollups are read-only in the admin; one deleted there is regrouped out of its
+    member's week and lifetime totals at once."""
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    import_history(community, tmp_path)
+    days = site._registry[MemberDailyRollup]
+    request = RequestFactory().get("/")
+    assert not days.has_change_permission(request) and not days.has_add_permission(request)
+    row = MemberDailyRollup.objects.filter(messages__gt=0).order_by("pk").first()
+    member = row.member
+    total = member.message_total
+
+    days.delete_queryset(request, MemberDailyRollup.objects.filter(pk=row.pk))
+
+    assert_weeks_match_days()
+    member.refresh_from_db()
+    assert member.message_total == total - row.messages
