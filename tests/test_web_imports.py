@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from django.urls import reverse
 
 from shequn.accounts.services import do_create_token
 from shequn.audit.models import AuditEntry
+from shequn.interactions import jobs
 from shequn.interactions.jobs import ImportRequestError, do_queue_import
 from shequn.interactions.models import ImportJob, InteractionEvent
 
@@ -44,13 +46,17 @@ BROKEN = (
 
 
 def _wait(job: ImportJob, seconds: float = 20) -> ImportJob:
+    """The job once its thread has ended. Joined, not polled: the test database is shared
+    in-memory SQLite, where reading a table while the thread writes it fails the write
+    ("database table is locked") instead of waiting."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.is_finished:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"import job still {job.status}")
+    for thread in threading.enumerate():
+        if thread.name == f"{jobs.THREAD_PREFIX}{job.pk}":
+            thread.join(max(0.0, deadline - time.monotonic()))
+    job.refresh_from_db()
+    if not job.is_finished:
+        raise AssertionError(f"import job still {job.status}")
+    return job
 
 
 @pytest.mark.django_db(transaction=True)

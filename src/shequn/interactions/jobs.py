@@ -114,12 +114,17 @@ def do_queue_import(
     return job
 
 
+THREAD_PREFIX = "shequn-import-"  # the name of the thread running a job, then its id
+
+
 def start_job(job_id: int) -> None:
     """Run the job in a background thread (or inline when SHEQUN_IMPORT_JOBS=inline)."""
     if settings.SHEQUN_IMPORT_JOBS == "inline":
         run_job(job_id)
         return
-    threading.Thread(target=_run_in_thread, args=(job_id,), daemon=True).start()
+    threading.Thread(
+        target=_run_in_thread, args=(job_id,), name=f"{THREAD_PREFIX}{job_id}", daemon=True
+    ).start()
 
 
 def _run_in_thread(job_id: int) -> None:
