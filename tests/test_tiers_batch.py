@@ -8,6 +8,8 @@ risk and history step must be equal.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
+from operator import itemgetter
 
 import numpy as np
 import pytest
@@ -15,14 +17,58 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shequn.tiers import batch
-from shequn.tiers.batch import BatchInput, replay_all
+from shequn.tiers.batch import BatchInput, replay
 from shequn.tiers.digest import Fingerprints, path_total, with_member
-from shequn.tiers.engine import NEVER, Calendar, MemberInput, commitment_units, evaluate, week_of
+from shequn.tiers.engine import (
+    NEVER,
+    Calendar,
+    MemberInput,
+    WeekRow,
+    commitment_units,
+    evaluate,
+    week_of,
+)
+from shequn.tiers.models import TIER_BY_RANK
 from shequn.tiers.policy import DEFAULT_WEIGHTS, Rules
-from shequn.tiers.services import _with_acts, _with_join
 
 AS_OF_CHOICES = [dt.date(2025, 3, 9), dt.date(2025, 3, 12), dt.date(2025, 6, 30)]
 KINDS = {"testimonial": "testimonial", "hosted": "host"}
+
+
+# How the rows the replay reads map to the reference engine's input (the join day and the
+# advocacy acts are signals, the acts contributions).
+def _with_acts(
+    weeks: list[WeekRow], acts: list[tuple[int, str, int, str]], rules: Rules
+) -> list[WeekRow]:
+    """Fold provider acts (hosting, speaking, …) into the week rows: each is a contribution
+    that earns its kind's commitment weight."""
+    by_week = {row[0]: list(row) for row in weeks}
+    for day, _code, count, kind in acts:
+        week = week_of(day)
+        row = by_week.setdefault(week, [week, 0, 0, 0, day, 0])
+        row[1] += count
+        row[2] += commitment_units(rules.weights.get(kind, 0)) * count
+        row[3] += 1
+        row[4] = max(row[4], day)
+    return [tuple(by_week[week]) for week in sorted(by_week)]  # type: ignore[misc]
+
+
+def _with_join(
+    weeks: list[WeekRow], joined: int | None, as_of: int, since: int | None
+) -> list[WeekRow]:
+    """The join date the member record knows of (e.g. from a member list, without a join
+    event) is a signal too. Only inside the days read (``since``), so a replay from a later
+    week sees exactly the rows a full replay sees there."""
+    if joined is None or joined > as_of or (since is not None and joined < since):
+        return weeks
+    week = week_of(joined)
+    i = bisect_left(weeks, week, key=itemgetter(0))
+    if i < len(weeks) and weeks[i][0] == week:
+        row = weeks[i]
+        if row[4] >= joined:  # that week already has a later signal (often the join event)
+            return weeks
+        return [*weeks[:i], (*row[:4], joined, row[5]), *weeks[i + 1 :]]
+    return [*weeks[:i], (week, 0, 0, 0, joined, 1), *weeks[i:]]
 
 
 @st.composite
@@ -140,7 +186,7 @@ def _reference(member: dict, rules: Rules, cal: Calendar):
 
 
 def _replay(members: list[dict], rules: Rules, cal: Calendar, wanted=None) -> list:
-    return replay_all(_batch_input(members), rules, cal, _fingerprints(rules, cal), wanted)
+    return replay(_batch_input(members), rules, cal, _fingerprints(rules, cal), wanted)
 
 
 def _batch_input(members: list[dict]) -> BatchInput:
@@ -370,3 +416,116 @@ def test_fingerprints_are_pinned() -> None:
 
 PINNED_STEPS = [7572777088563435161, 7680291553918593735]
 PINNED_ROW = 7506614872205006028
+
+
+# --- a replay from a week (an incremental run) ------------------------------------------------
+
+
+def _resumed_reference(member: dict, rules: Rules, cal: Calendar, start: int, prev: tuple):
+    """The engine replaying ``member`` from week ``start`` as an incremental run feeds it: the
+    rows from ``start - lookback`` on, preceded by the last signal before them."""
+    since = (start - rules.lookback_weeks) * 7 + 1
+    rows = [row for row in member["rows"] if row[0] * 7 + 1 >= since]
+    earlier = [row[4] for row in member["rows"] if row[0] * 7 + 1 < since]
+    if member["joined"] is not None and member["joined"] < since:
+        earlier.append(member["joined"])
+    if earlier:
+        rows = [(week_of(max(earlier)), 0, 0, 0, max(earlier), 0), *rows]
+    if member["joined"] is not None:
+        rows = _with_join(rows, member["joined"], cal.as_of, since)
+    acts = [(day, code, count, KINDS[code]) for day, code, count in member["acts"]]
+    if acts:
+        rows = _with_acts(rows, acts, rules)
+    ties = [(week, pairs) for week, pairs in member["ties"] if week >= start - rules.lookback_weeks]
+    return evaluate(
+        MemberInput(
+            member["id"],
+            rows,
+            ties,
+            member["invites"],
+            member["acts"],
+            member["gone"],
+            member["gone_code"],
+        ),
+        rules,
+        cal,
+        start_week=start,
+        prev_tier=prev[0],
+        prev_since=prev[1],
+        fingerprints=_fingerprints(rules, cal),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(community_strategy(), st.data(), st.sampled_from([2_000_000, 40]), st.booleans())
+def test_batch_replay_from_a_week_equals_engine(community, data, cells, cut) -> None:
+    """Each member replayed from a drawn week, from a drawn tier before it, as the engine
+    replays them: given every row (older ones tell only the last signal), or (``cut``) only the
+    rows an incremental run reads, with the last signal before them."""
+    rules, cal, members = community
+    starts = [data.draw(st.integers(cal.last_week - 60, cal.last_week)) for _ in members]
+    prevs = [
+        (
+            data.draw(st.sampled_from(TIER_BY_RANK)),
+            start * 7 + 1 - data.draw(st.integers(1, 400)),
+        )
+        for start in starts
+    ]
+    expected = [
+        _as_tuple(_resumed_reference(m, rules, cal, start, prev))
+        for m, start, prev in zip(members, starts, prevs, strict=True)
+    ]
+    given_members = members
+    prior = [0] * len(members)
+    if cut:  # the rows from the earliest start's lookback on, as services reads them
+        back = min(starts) - rules.lookback_weeks
+        given_members = []
+        for i, m in enumerate(members):
+            older = [row[4] for row in m["rows"] if row[0] < back]
+            prior[i] = max(older, default=0)
+            rows = [row for row in m["rows"] if row[0] >= back]
+            ties = [(week, pairs) for week, pairs in m["ties"] if week >= back]
+            given_members.append({**m, "rows": rows, "ties": ties})
+    batch_input = _batch_input(given_members)
+    batch_input.start_week = np.array(starts, dtype=np.int64)
+    batch_input.prev_tier = np.array([TIER_BY_RANK.index(p[0]) for p in prevs], dtype=np.int64)
+    batch_input.prev_since = np.array([p[1] for p in prevs], dtype=np.int64)
+    batch_input.prior_last = np.array(prior, dtype=np.int64)
+    old = batch.CELLS
+    batch.CELLS = cells
+    try:
+        got = [_as_tuple(r) for r in replay(batch_input, rules, cal, _fingerprints(rules, cal))]
+    finally:
+        batch.CELLS = old
+    assert got == expected
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_a_replay_from_last_week_sees_the_weeks_its_risk_compares(cut: bool) -> None:
+    """A short window (2 weeks) with a long risk comparison (10 weeks): a participant replayed
+    from this week alone is still seen to have fallen from their usual activity."""
+    rules = Rules(2, 70, 2, 100, 1, True, 7, 1, 0.0, dict(DEFAULT_WEIGHTS), "week",
+                  2, 8, 50, 0, 0.5)  # fmt: skip
+    cal = Calendar(dt.date(2025, 3, 9), "week")  # a Sunday: the as-of week is complete
+    last = cal.last_week
+    unit = commitment_units(1)
+    rows = [(week, 5, 5 * unit, 3, week * 7 + 3, 0) for week in range(last - 11, last - 1)]
+    rows += [(week, 1, unit, 1, week * 7 + 2, 0) for week in (last - 1, last)]
+    member = {"id": 1, "rows": rows, "ties": [], "joined": None, "gone": None,
+              "gone_code": "", "invites": [], "acts": []}  # fmt: skip
+    prev = ("participant", (last - 11) * 7 + 7)
+    expected = _resumed_reference(member, rules, cal, last, prev)
+    assert expected.tier == "participant" and expected.at_risk
+    given = member
+    prior = 0
+    if cut:
+        back = last - rules.lookback_weeks
+        given = {**member, "rows": [row for row in rows if row[0] >= back]}
+        prior = max((row[4] for row in rows if row[0] < back), default=0)
+    data = _batch_input([given])
+    data.start_week = np.array([last], dtype=np.int64)
+    data.prev_tier = np.array([TIER_BY_RANK.index("participant")], dtype=np.int64)
+    data.prev_since = np.array([prev[1]], dtype=np.int64)
+    data.prior_last = np.array([prior], dtype=np.int64)
+    got = replay(data, rules, cal, _fingerprints(rules, cal))
+    assert [_as_tuple(r) for r in got] == [_as_tuple(expected)]

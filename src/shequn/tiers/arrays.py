@@ -1,21 +1,24 @@
-"""What a full replay reads, as numpy arrays (``shequn.tiers.batch``).
+"""What a replay reads, as numpy arrays (``shequn.tiers.batch``).
 
-The same rows as ``shequn.tiers.inputs`` reads for the per-member engine, fetched column-wise:
-a full recompute reads every member's weeks and help, and building a Python tuple per row was a
-large part of its time.
+The rows ``shequn.tiers.inputs`` defines (weeks from the rollups, help from the reply ties),
+fetched column-wise: a full recompute reads every member's weeks and help, and building a
+Python tuple per row was a large part of its time. An incremental run reads the same for the
+members it replays, from the first week it needs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any, Protocol
 
 import numpy as np
 from django.db import connection
 
 from shequn.communities.models import Community
-from shequn.members.models import Identity
+from shequn.members.models import Identity, Member
 from shequn.tiers import inputs
 from shequn.tiers.batch import BatchInput
 from shequn.tiers.engine import NEVER, commitment_units
@@ -34,21 +37,123 @@ class MemberFacts(Protocol):
 def fetch_columns(sql: str, params: Sequence[Any], count: int) -> list[np.ndarray]:
     """The ``count`` integer columns (never NULL) of a query's rows, one array each.
 
-    Each column comes back as one comma-separated string (``group_concat`` on SQLite,
-    ``string_agg`` on PostgreSQL) that numpy parses: for the hundreds of thousands of rows a
-    full replay reads, a Python tuple per row cost three times the query itself. The aggregates
-    of one statement see the rows in the same order, so the columns stay aligned."""
+    A full replay reads hundreds of thousands of rows, and a Python tuple per row cost three
+    times the query itself. PostgreSQL sends them in COPY's binary format, which numpy reads as
+    fixed-size records; SQLite gives each column as one comma-separated string
+    (``group_concat``: the aggregates of one statement see the rows in the same order, so the
+    columns stay aligned) that numpy parses."""
     names = [f"c{i}" for i in range(count)]
     if connection.vendor == "postgresql":
-        joined = ", ".join(f"string_agg({name}::text, ',')" for name in names)
-    else:
-        joined = ", ".join(f"group_concat({name})" for name in names)
+        return _copy_columns(sql, params, names)
+    joined = ", ".join(f"group_concat({name})" for name in names)
     with connection.cursor() as cursor:
         cursor.execute(f"WITH q({', '.join(names)}) AS ({sql}) SELECT {joined} FROM q", params)
         texts = cursor.fetchone()
     if texts is None or texts[0] is None:
         return [np.zeros(0, dtype=_I) for _ in range(count)]
     return [np.fromstring(text, dtype=_I, sep=",") for text in texts]
+
+
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+
+def _copy_columns(sql: str, params: Sequence[Any], names: list[str]) -> list[np.ndarray]:
+    """``fetch_columns`` on PostgreSQL: ``COPY … TO STDOUT (FORMAT BINARY)`` of the columns as
+    ``bigint``. Each row is then a field count (int16) and, per field, its length (int32, 8)
+    and value (int64), all big-endian: one numpy record type."""
+    columns = ", ".join(f"{name}::int8" for name in names)
+    statement = (
+        f"COPY (SELECT {columns} FROM ({sql}) AS q({', '.join(names)})) TO STDOUT (FORMAT BINARY)"
+    )
+    buffer = bytearray()
+    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+        for block in copy:
+            buffer += block
+    if not buffer.startswith(_COPY_SIGNATURE):
+        raise ValueError("PostgreSQL sent no binary COPY data")
+    header = 19 + int.from_bytes(buffer[15:19], "big")  # signature, flags, extension
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    for name in names:
+        fields += [(f"{name}_length", ">i4"), (name, ">i8")]
+    body = memoryview(buffer)[header:-2]  # the trailer is a field count of -1
+    records = np.frombuffer(body, dtype=np.dtype(fields))
+    if not all((records[f"{name}_length"] == 8).all() for name in names):
+        raise ValueError("a column sent by COPY is NULL")
+    return [records[name].astype(_I) for name in names]
+
+
+NO_TIME = -(2**62)  # a NULL time in ``fetch_columns``' columns, which cannot hold NULL
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def epoch_seconds_sql(column: str) -> str:
+    """A time column as whole seconds since 1970 (UTC), ``NO_TIME`` where NULL."""
+    if connection.vendor == "postgresql":
+        return f"COALESCE(FLOOR(EXTRACT(EPOCH FROM {column}))::bigint, {NO_TIME})"
+    return f"COALESCE(CAST(strftime('%%s', {column}) AS INTEGER), {NO_TIME})"
+
+
+def local_day_numbers(seconds: np.ndarray, zone: tzinfo) -> np.ndarray:
+    """The day numbers (``date.toordinal()``) in ``zone`` of times given as seconds since
+    1970, 0 where ``NO_TIME``.
+
+    The zone's offset is looked up once per distinct UTC day, at its first and last second;
+    only the times of a day on which the offset changes (a daylight-saving switch) are looked
+    up one by one."""
+    out = np.zeros(len(seconds), dtype=_I)
+    known = seconds != NO_TIME
+    times = seconds[known]
+    if not len(times):
+        return out
+
+    def offset(moment: int) -> int:
+        local = dt.datetime.fromtimestamp(moment, dt.UTC).astimezone(zone)
+        return int(local.utcoffset().total_seconds())  # type: ignore[union-attr]
+
+    days, inverse = np.unique(times // 86400, return_inverse=True)
+    first = np.array([offset(day * 86400) for day in days.tolist()], dtype=_I)
+    last = np.array([offset(day * 86400 + 86399) for day in days.tolist()], dtype=_I)
+    shift = first[inverse]
+    switched = (first != last)[inverse]
+    if switched.any():
+        shift[switched] = [offset(moment) for moment in times[switched].tolist()]
+    out[known] = (times + shift) // 86400 + _EPOCH_ORDINAL
+    return out
+
+
+@dataclass
+class MemberColumns:
+    """The community's members as arrays: days are local day numbers, 0 where unknown."""
+
+    ids: np.ndarray
+    is_bot: np.ndarray
+    is_staff: np.ndarray  # a founder or an operator
+    joined: np.ndarray
+    left: np.ndarray
+    muted: np.ndarray
+
+
+def read_member_columns(community: Community) -> MemberColumns:
+    """Every member of the community (a recompute reads them all, every run): the times
+    become local days in numpy, not a datetime object each."""
+    roles = ", ".join("%s" for _ in inputs.STAFF_ROLES)
+    ids, is_bot, is_staff, joined, left, muted = fetch_columns(
+        f"SELECT id, CASE WHEN is_bot THEN 1 ELSE 0 END,"
+        f" CASE WHEN role IN ({roles}) THEN 1 ELSE 0 END, {epoch_seconds_sql('joined_at')},"
+        f" {epoch_seconds_sql('left_at')}, {epoch_seconds_sql('muted_at')}"
+        f" FROM {Member._meta.db_table} WHERE community_id = %s",
+        [*inputs.STAFF_ROLES, community.pk],
+        6,
+    )
+    zone = community.zoneinfo
+    return MemberColumns(
+        ids,
+        is_bot.astype(bool),
+        is_staff.astype(bool),
+        local_day_numbers(joined, zone),
+        local_day_numbers(left, zone),
+        local_day_numbers(muted, zone),
+    )
 
 
 def _positions(member_ids: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -61,10 +166,20 @@ def _positions(member_ids: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, 
 
 
 def read_week_arrays(
-    community: Community, rules: Rules, as_of: dt.date, member_ids: np.ndarray
+    community: Community,
+    rules: Rules,
+    as_of: dt.date,
+    member_ids: np.ndarray,
+    *,
+    only: bool = False,
+    since_week: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every member's weeks with a signal up to ``as_of`` (``inputs.week_rows_sql``)."""
-    sql, params = inputs.week_rows_sql(community, as_of, ordered=False)
+    """The weeks with a signal up to ``as_of`` (``inputs.week_rows_sql``) of the members in
+    ``member_ids``: read for the whole community, or with ``only`` for those members alone
+    (an incremental run's), from ``since_week`` on."""
+    since = None if since_week is None else dt.date.fromordinal(since_week * 7 + 1)
+    chosen = member_ids.tolist() if only else None
+    sql, params = inputs.week_rows_sql(community, as_of, chosen, since, ordered=False)
     member, week, messages, replies, days, last, others, attended = fetch_columns(sql, params, 8)
     pos, found = _positions(member_ids, member)
     w_message = commitment_units(rules.weights.get("message", 1))
@@ -84,26 +199,59 @@ def read_week_arrays(
 
 
 def read_tie_arrays(
-    community: Community, rules: Rules, until_week: int, member_ids: np.ndarray
+    community: Community,
+    rules: Rules,
+    until_week: int,
+    member_ids: np.ndarray,
+    helpable: np.ndarray,
+    *,
+    only: bool = False,
+    since_week: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every member's help given, per week and helped member (``inputs.read_ties``'s rows)."""
+    """The help given by the members in ``member_ids`` (all of the community's read, or with
+    ``only`` theirs alone, from ``since_week`` on), per week and helped member: one row per
+    account pair, so a member with two accounts may name one helped member twice in a week.
+    Help counts only towards the members in ``helpable`` (sorted): not bots."""
     ties = ReplyTie._meta.db_table
     accounts = Identity._meta.db_table
-    where = ["t.week <= %s", "a.member_id <> b.member_id", inputs.community_term("t.community_id")]
+    where = ["t.week <= %s"]
+    params: list[Any] = [until_week]
+    if only:
+        term, values = inputs.among("member_id", member_ids.tolist())
+        where.append(f"t.identity_id IN (SELECT id FROM {accounts} WHERE {term})")
+        params += values
+    else:
+        where.append(inputs.community_term("t.community_id"))
+        params.append(community.pk)
+    if since_week is not None:
+        where.append("t.week >= %s")
+        params.append(since_week)
     if not rules.helped_by_mentions:
         where.append("t.replies > 0")
-    member, week, target, replies, mentions = fetch_columns(
-        f"SELECT a.member_id, t.week, b.member_id, t.replies, t.mentions FROM {ties} AS t"
-        f" JOIN {accounts} AS a ON a.id = t.identity_id"
-        f" JOIN {accounts} AS b ON b.id = t.target_identity_id"
-        f" WHERE {' AND '.join(where)}",
-        [until_week, community.pk],
+    # Accounts are mapped to their members here, not joined in the query: two index lookups
+    # per row cost more than the rest of reading them.
+    account, week, target_account, replies, mentions = fetch_columns(
+        f"SELECT t.identity_id, t.week, t.target_identity_id, t.replies, t.mentions"
+        f" FROM {ties} AS t WHERE {' AND '.join(where)}",
+        params,
         5,
     )
+    accounts_of, owners = fetch_columns(
+        f"SELECT id, member_id FROM {accounts} WHERE member_id IN"
+        f" (SELECT id FROM {Member._meta.db_table} WHERE community_id = %s)",
+        [community.pk],
+        2,
+    )
+    order = np.argsort(accounts_of)
+    accounts_of, owners = accounts_of[order], owners[order]
+    at, known = _positions(accounts_of, account)
+    target_at, target_known = _positions(accounts_of, target_account)
+    member = np.where(known, owners[at] if len(owners) else 0, -1)
+    target = np.where(target_known, owners[target_at] if len(owners) else 0, -1)
     pos, found = _positions(member_ids, member)
-    # Help to a bot (or to someone who is not a member any more) is no help.
-    _target_pos, target_found = _positions(member_ids, target)
-    keep = found & target_found
+    _target_pos, target_found = _positions(helpable, target)
+    # Help to oneself (a reply from one's other account) is no help.
+    keep = found & target_found & (member != target)
     return {
         "tie_member": pos[keep],
         "tie_week": week[keep],
@@ -121,8 +269,13 @@ def batch_input(
     members: Mapping[int, MemberFacts],
     credits: Mapping[int, list[tuple[int, int]]],
     acts: Mapping[int, list[tuple[int, str, int, str]]],
+    helpable: np.ndarray,
+    *,
+    only: bool = False,
+    since_week: int | None = None,
 ) -> BatchInput:
-    """Everything a full replay of ``members`` reads."""
+    """Everything a replay of ``members`` reads (``only``: read for them alone, not for the
+    whole community; ``since_week``: their weeks and help from that week on)."""
     ids = sorted(members)
     member_ids = np.array(ids, dtype=_I)
     infos = [members[pk] for pk in ids]
@@ -134,8 +287,10 @@ def batch_input(
         joined=np.array([NEVER if m.joined is None else m.joined for m in infos], dtype=_I),
         gone=np.array([NEVER if m.gone is None else m.gone for m in infos], dtype=_I),
         gone_code=[m.gone_code for m in infos],
-        **read_week_arrays(community, rules, as_of, member_ids),
-        **read_tie_arrays(community, rules, last_week, member_ids),
+        **read_week_arrays(community, rules, as_of, member_ids, only=only, since_week=since_week),
+        **read_tie_arrays(
+            community, rules, last_week, member_ids, helpable, only=only, since_week=since_week
+        ),
         invite_member=np.array([i for i, _ in invites], dtype=_I),
         invite_day=np.array([day for _, day in invites], dtype=_I),
         act_member=np.array([a[0] for a in member_acts], dtype=_I),

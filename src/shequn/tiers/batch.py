@@ -1,8 +1,10 @@
-"""The full replay of every member at once, over member × week arrays (numpy).
+"""The replay of many members at once, over member × week arrays (numpy).
 
 ``engine.evaluate`` replays one member at a time in Python; a full recompute of 50,000 members
-spent most of its time there. This module gives the same results (tests/test_tiers_batch.py
-checks it against ``evaluate`` on generated members) for a replay from the start:
+spent most of its time there, and an incremental run after the as-of day moved a week most of
+its own. This module gives the same results (tests/test_tiers_batch.py checks it against
+``evaluate`` on generated members) for a replay from each member's first signal, or from a
+given week on, from the tier they had before it (an incremental run):
 
 * every rule input at every week is a sliding-window sum, computed for all members and weeks
   as differences of running totals; the number of different members helped in the window comes
@@ -106,6 +108,14 @@ class BatchInput:
     act_count: np.ndarray = field(default_factory=_empty)
     act_code: list[str] = field(default_factory=list)
     act_kind: list[str] = field(default_factory=list)
+    # A replay from given weeks (an incremental run), not from each member's first signal: per
+    # member the first week evaluated, the tier rank (-1: none) and its day before that week,
+    # and the last signal day before the rows given (0: none). The rows may begin at any week
+    # up to ``start_week - rules.lookback_weeks``; older ones only tell the last signal.
+    start_week: np.ndarray | None = None
+    prev_tier: np.ndarray | None = None
+    prev_since: np.ndarray | None = None
+    prior_last: np.ndarray | None = None
 
 
 def _sorted_by_member(member: np.ndarray, *arrays: Any) -> tuple[Any, ...]:
@@ -159,16 +169,17 @@ def _accumulate(
     return flat.astype(_I).reshape(shape)
 
 
-def replay_all(
+def replay(
     data: BatchInput,
     rules: Rules,
     cal: Calendar,
     fingerprints: Fingerprints | None = None,
     wanted: Wanted | None = None,
 ) -> list[MemberResult]:
-    """Every member of ``data`` replayed from their first signal, as ``evaluate`` would (with
-    ``fingerprints``, fingerprinted as it would). With ``wanted``, only the members it picks
-    get a result."""
+    """Every member of ``data`` replayed from their first signal, or from ``data.start_week``
+    on from the tier they had before it, as ``evaluate`` would (with ``fingerprints``,
+    fingerprinted as it would: a replay from a week gives only its new steps' fingerprints).
+    With ``wanted``, only the members it picks get a result."""
     n = len(data.member_ids)
     if n == 0:
         return []
@@ -193,13 +204,15 @@ def replay_all(
     act = _sorted_by_member(
         data.act_member, data.act_day, data.act_count, act_units, list(data.act_code)
     )
-    # The first week of each member's rows (their own, their join day, their acts).
-    first = np.full(n, NEVER, dtype=_I)
-    np.minimum.at(first, row[0], row[1])
-    joined = data.joined.astype(_I)
-    has_join = joined <= cal.as_of
-    np.minimum.at(first, np.flatnonzero(has_join), (joined[has_join] - 1) // 7)
-    np.minimum.at(first, act[0], (act[1] - 1) // 7)
+    if data.start_week is not None:
+        first = np.minimum(data.start_week.astype(_I), cal.last_week)
+    else:  # the first week of each member's rows (their own, their join day, their acts)
+        first = np.full(n, NEVER, dtype=_I)
+        np.minimum.at(first, row[0], row[1])
+        joined = data.joined.astype(_I)
+        has_join = joined <= cal.as_of
+        np.minimum.at(first, np.flatnonzero(has_join), (joined[has_join] - 1) // 7)
+        np.minimum.at(first, act[0], (act[1] - 1) // 7)
 
     results: list[MemberResult | None] = [None] * n
     span = np.maximum(cal.last_week - np.minimum(first, cal.last_week) + 1, 1)
@@ -207,7 +220,7 @@ def replay_all(
     while start < n:
         stop, widest = start, 0
         while stop < n:
-            widest = max(widest, int(span[stop]) + rules.window_weeks)
+            widest = max(widest, int(span[stop]) + rules.lookback_weeks)
             if (stop - start + 1) * widest > CELLS and stop > start:
                 break
             stop += 1
@@ -258,31 +271,50 @@ class _Chunk:
         last_week = cal.last_week
         first = first[start : self.stop]
         gone = self.gone
-        gone_week = np.where(gone < NEVER, (gone - 1) // 7, NEVER)
-        # Gone before (or in) the week of their first row: the first evaluation ends the path.
-        ended = self.ended = (gone <= cal.as_of) & (gone_week <= first)
-        first = np.minimum(first, gone_week)  # the replay starts at the earlier of the two
+        resumed = data.start_week is not None
+        if resumed:  # every member is evaluated from their start week on
+            ended = self.ended = np.zeros(n, dtype=bool)
+        else:
+            gone_week = np.where(gone < NEVER, (gone - 1) // 7, NEVER)
+            # Gone before (or in) the week of their first row: the first evaluation ends it.
+            ended = self.ended = (gone <= cal.as_of) & (gone_week <= first)
+            first = np.minimum(first, gone_week)  # the replay starts at the earlier of the two
         replayed = self.replayed = ~ended & (first <= last_week)
         self._unreplayed_digests()
         if not replayed.any():
             return
         origin = int(first[replayed].min())
-        # Help, invitations and acts from before the first row still count in its window.
-        reach = origin - width + 1
         rm, rw, r_contrib, r_commit, r_days, r_last, r_others = _cut(row, start, self.stop)
         tm, tw, tt, t_replies, t_mentions = _cut(tie, start, self.stop)
         im, i_day = _cut(invite, start, self.stop)
         am, a_day, a_count, a_units, a_code = _cut(act, start, self.stop)
-        early = min(
-            [origin]
-            + [
-                int(values.min())
-                for values in (tw, (i_day - 1) // 7, (a_day - 1) // 7)
-                if len(values)
-            ]
-        )
-        origin = self.origin = max(reach, early)
+        if resumed:  # the first window, and the weeks the risk compares, reach this far back
+            origin -= rules.lookback_weeks
+        else:  # help, invitations and acts from before the first row count in its window
+            reach = origin - width + 1
+            early = min(
+                [origin]
+                + [
+                    int(values.min())
+                    for values in (tw, (i_day - 1) // 7, (a_day - 1) // 7)
+                    if len(values)
+                ]
+            )
+            origin = max(reach, early)
+        self.origin = origin
         k_count = self.k_count = last_week - origin + 1
+        # Signals older than the arrays still tell each member's last signal (a replay from a
+        # week; in one from the start only members not replayed have such rows).
+        prior = np.zeros(n, dtype=_I)
+        if data.prior_last is not None:
+            prior[:] = data.prior_last[start : self.stop]
+        older = rw < origin
+        np.maximum.at(prior, rm[older] - start, r_last[older])
+        older = a_day < origin * 7 + 1
+        np.maximum.at(prior, am[older] - start, a_day[older])
+        joined = data.joined[start : self.stop].astype(_I)
+        older = (joined <= cal.as_of) & (joined < origin * 7 + 1)
+        prior[older] = np.maximum(prior[older], joined[older])
 
         def cells(dtype: Any = _I) -> np.ndarray:
             return np.zeros((n, k_count), dtype=dtype)
@@ -299,8 +331,7 @@ class _Chunk:
         last[rm, column] = r_last[inside]
         others[rm, column] = r_others[inside]
         has_row[rm, column] = True
-        # The join day the member record knows of is a signal (as services._with_join adds).
-        joined = data.joined[start : self.stop].astype(_I)
+        # The join day the member record knows of is a signal (e.g. from a member list).
         jm = np.flatnonzero((joined <= cal.as_of) & (joined >= origin * 7 + 1))
         if len(jm):
             j_day = joined[jm]
@@ -312,7 +343,7 @@ class _Chunk:
             has_row[jm[new], j_col[new]] = True
             last[jm[new], j_col[new]] = j_day[new]
             others[jm[new], j_col[new]] = 1
-        # Advocacy acts are contributions earning their kind's weight (services._with_acts).
+        # Advocacy acts are contributions, each earning its kind's commitment weight.
         inside = a_day >= origin * 7 + 1
         am, a_day, a_count, a_units = am[inside], a_day[inside], a_count[inside], a_units[inside]
         a_code = [code for code, keep in zip(a_code, inside.tolist(), strict=True) if keep]
@@ -330,6 +361,7 @@ class _Chunk:
         w_commit = _window(commitment, width)
         in_window = _window(has_row, width, np.int32)
         last_signal = np.maximum.accumulate(last, axis=1)
+        np.maximum(last_signal, prior[:, None], out=last_signal)
         helped, w_replies, w_mentions, helped_weeks = _help(
             tm - start, tw - origin, tt, t_replies, t_mentions, n, k_count, width
         )
@@ -380,8 +412,13 @@ class _Chunk:
     def _scan(self, first_col: np.ndarray) -> None:
         """The pass over the weeks: downgrades wait for a review week; leaving ends the path."""
         cal, gone, raw = self.cal, self.gone, self.raw
-        cur = np.full(self.n, -1, dtype=np.int8)
-        since = np.zeros(self.n, dtype=_I)
+        data = self.data
+        if data.start_week is None:
+            cur = np.full(self.n, -1, dtype=np.int8)
+            since = np.zeros(self.n, dtype=_I)
+        else:  # the tier each member had before their start week
+            cur = data.prev_tier[self.start : self.stop].astype(np.int8)
+            since = data.prev_since[self.start : self.stop].astype(_I)
         done = ~self.replayed
         steps = self.steps
         for col in range(int(first_col[self.replayed].min()), self.k_count):
@@ -714,4 +751,4 @@ def _fill(values: dict[str, Any], pos: int, day: int) -> _Window:
     return w
 
 
-__all__ = ["BatchInput", "replay_all", "week_of"]
+__all__ = ["BatchInput", "replay", "week_of"]

@@ -5,7 +5,7 @@
 * reply ties and invitations: folded once from the events into small tables of this app
   (``ReplyTie``, ``Invitation``), reading only events newer than the last run (a primary-key
   range), so no run rescans the events table;
-* members (role, bot, joined/left/muted).
+* members (role, bot, joined/left/muted): ``shequn.tiers.arrays.read_member_columns``.
 
 Days leave the database as ``date.toordinal()`` numbers and weeks as ``(ordinal - 1) // 7``
 (weeks start on Monday), computed by the database.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -82,23 +82,6 @@ def community_term(column: str = "community_id") -> str:
     """The community test. On SQLite a unary + keeps the planner on the primary key or member
     index instead of walking the community's whole (community, time) index."""
     return f"{column} = %s" if _postgres() else f"+{column} = %s"
-
-
-def local_days(community: Community) -> Callable[[dt.datetime | None], int | None]:
-    """A function from a time to its day number in the community's time zone, each distinct
-    time converted once: member lists often give join times only to the day or the hour."""
-    zone = community.zoneinfo
-    cache: dict[dt.datetime, int] = {}
-
-    def convert(value: dt.datetime | None) -> int | None:
-        if value is None:
-            return None
-        day = cache.get(value)
-        if day is None:
-            day = cache[value] = value.astimezone(zone).date().toordinal()
-        return day
-
-    return convert
 
 
 def max_event_id() -> int:
@@ -359,39 +342,6 @@ def last_signals_before(member_ids: list[int], before: dt.date) -> dict[int, int
             [(before.toordinal() - 1) // 7, *params],
         )
         return {member_id: day for member_id, day in cursor.fetchall() if day is not None}
-
-
-def read_members(community: Community) -> list[tuple[Any, ...]]:
-    """(id, role, is_bot, joined_at, left_at, muted_at) of the community's members.
-
-    Through a raw cursor, times as text on SQLite (a column expression, so the driver's slow
-    per-value datetime converter is not applied) parsed with ``fromisoformat``: this runs over
-    every member on every recompute."""
-    table = Member._meta.db_table
-    columns = ("joined_at", "left_at", "muted_at")
-    if _postgres():
-        times = ", ".join(columns)
-    else:
-        times = ", ".join(f"CAST({column} AS TEXT)" for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, role, is_bot, {times} FROM {table} WHERE community_id = %s",
-            [community.pk],
-        )
-        rows = cursor.fetchall()
-    if _postgres():
-        return rows
-    return [
-        (pk, role, bool(is_bot), _utc(joined), _utc(left), _utc(muted))
-        for pk, role, is_bot, joined, left, muted in rows
-    ]
-
-
-def _utc(text: str | None) -> dt.datetime | None:
-    """A datetime as Django stores it on SQLite (naive UTC text)."""
-    if text is None:
-        return None
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def _members_of(community: Community, member_ids: Iterable[int] | None) -> tuple[str, list[Any]]:

@@ -5,9 +5,10 @@ and invitations (folded once from new events) and the members. A full run replay
 once over member x week arrays (``shequn.tiers.batch``), fingerprints every result
 (``shequn.tiers.digest``) and builds and writes only the members whose stored fingerprints
 differ. An incremental run replays only the members something happened to since the last run,
-one at a time (``shequn.tiers.engine``), from the first week it touched, and compares their
-stored rows as values. Both give the same tiers and history (tests/test_tiers_incremental.py,
-tests/test_tiers_batch.py).
+the same way but from the first week it touched for each, reading only their rows from the
+weeks that replay needs, and compares their stored rows as values. Both give the same tiers and
+history (tests/test_tiers_incremental.py), and the arrays give what the per-member reference
+replay (``shequn.tiers.engine.evaluate``) gives (tests/test_tiers_batch.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import time
-from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -33,21 +32,14 @@ from shequn.interactions.selectors import latest_event_day
 from shequn.members.models import Identity, MemberMerge
 from shequn.tiers import arrays, batch, inputs, store
 from shequn.tiers.digest import Fingerprints
-from shequn.tiers.engine import (
-    Calendar,
-    MemberInput,
-    MemberResult,
-    WeekRow,
-    commitment_units,
-    evaluate,
-    week_of,
-)
-from shequn.tiers.models import MemberTier, Tier, TierChange, TierPolicy, TierRun
+from shequn.tiers.engine import Calendar, MemberResult, week_of
+from shequn.tiers.models import TIER_BY_RANK, MemberTier, Tier, TierChange, TierPolicy, TierRun
 from shequn.tiers.policy import Rules, rules_of, validate_policy_values
 from shequn.tiers.selectors import last_steps, tier_policy
 from shequn.tiers.signals import advocacy_signals
 
 FROM_START = None  # replay a member from their first signal
+_I = np.int64
 
 
 @dataclass(frozen=True)
@@ -62,7 +54,7 @@ class TierRunResult:
 
 @dataclass
 class _Member:
-    role: str
+    is_staff: bool
     is_bot: bool
     joined: int | None
     gone: int | None
@@ -70,19 +62,24 @@ class _Member:
 
 
 def _members(community: Community) -> dict[int, _Member]:
-    members = {}
-    local_day = inputs.local_days(community)
-    for pk, role, is_bot, joined_at, left_at, muted_at in inputs.read_members(community):
-        left = local_day(left_at)
-        muted = local_day(muted_at)
-        if left is not None and (muted is None or left <= muted):
-            gone, code = left, "left"
-        elif muted is not None:
-            gone, code = muted, "muted"
-        else:
-            gone, code = None, ""
-        members[pk] = _Member(role, is_bot, local_day(joined_at), gone, code)
-    return members
+    """Every member's facts; leaving or muting, whichever came first, ends membership."""
+    columns = arrays.read_member_columns(community)
+    left, muted = columns.left, columns.muted
+    by_leaving = (left > 0) & ((muted == 0) | (left <= muted))
+    gone = np.where(by_leaving, left, muted)
+    codes = np.where(by_leaving, "left", np.where(muted > 0, "muted", ""))
+    return {
+        pk: _Member(staff, bot, joined or None, gone_day or None, code)
+        for pk, staff, bot, joined, gone_day, code in zip(
+            columns.ids.tolist(),
+            columns.is_staff.tolist(),
+            columns.is_bot.tolist(),
+            columns.joined.tolist(),
+            gone.tolist(),
+            codes.tolist(),
+            strict=True,
+        )
+    }
 
 
 class _Affected:
@@ -102,40 +99,6 @@ class _Affected:
         current = self.start[member_id]
         if current is not None:
             self.start[member_id] = None if week is None else min(current, week)
-
-
-def _with_acts(
-    weeks: list[WeekRow], acts: list[tuple[int, str, int, str]], rules: Rules
-) -> list[WeekRow]:
-    """Fold provider acts (hosting, speaking, …) into the week rows: each is a contribution
-    that earns its kind's commitment weight."""
-    by_week = {row[0]: list(row) for row in weeks}
-    for day, _code, count, kind in acts:
-        week = week_of(day)
-        row = by_week.setdefault(week, [week, 0, 0, 0, day, 0])
-        row[1] += count
-        row[2] += commitment_units(rules.weights.get(kind, 0)) * count
-        row[3] += 1
-        row[4] = max(row[4], day)
-    return [tuple(by_week[week]) for week in sorted(by_week)]  # type: ignore[misc]
-
-
-def _with_join(
-    weeks: list[WeekRow], joined: int | None, as_of: int, since: int | None
-) -> list[WeekRow]:
-    """The join date the member record knows of (e.g. from a member list, without a join
-    event) is a signal too. Only inside the days read (``since``), so a replay from a later
-    week sees exactly the rows a full replay sees there."""
-    if joined is None or joined > as_of or (since is not None and joined < since):
-        return weeks
-    week = week_of(joined)
-    i = bisect_left(weeks, week, key=itemgetter(0))
-    if i < len(weeks) and weeks[i][0] == week:
-        row = weeks[i]
-        if row[4] >= joined:  # that week already has a later signal (often the join event)
-            return weeks
-        return [*weeks[:i], (*row[:4], joined, row[5]), *weeks[i + 1 :]]
-    return [*weeks[:i], (week, 0, 0, 0, joined, 1), *weeks[i:]]
 
 
 def _states_before(
@@ -341,7 +304,7 @@ def do_recompute_tiers(
     )
     # Founders and operators named (or no longer) since their row was written.
     replayed = set(starts)
-    staff_now = {pk for pk, info in members.items() if info.role in inputs.STAFF_ROLES}
+    staff_now = {pk for pk, info in members.items() if info.is_staff}
     flags = {m: state[4] for m, state in stored.items() if m not in replayed}
     store.set_staff_flags(
         community,
@@ -384,95 +347,58 @@ def _replay(
     *,
     full: bool,
 ) -> list[MemberResult]:
-    """Evaluate each group of members (replayed from the same week) over its data. A full run
-    replays everyone with the arrays; given ``trusted`` fingerprints it returns results only
-    for the members whose stored rows differ."""
-    bots = {pk for pk, info in members.items() if info.is_bot}
+    """Replay the members of ``by_start`` over arrays (``shequn.tiers.batch``): those under
+    ``FROM_START`` from their first signal, the others from their week on, starting from their
+    tier before it (``states``). A full run reads the whole community; given ``trusted``
+    fingerprints it returns results only for the members whose stored rows differ."""
     wanted = None if full else {m for group in by_start.values() for m in group}
     acts = inputs.read_acts(community, cal.as_of_date, wanted) if _has_acts() else {}
+    helpable = np.array(sorted(pk for pk, info in members.items() if not info.is_bot), dtype=_I)
     results: list[MemberResult] = []
-    empty: list[Any] = []
-    for week, group in by_start.items():
-        if not group:
-            continue
-        everyone = full and week is FROM_START
-        if everyone:  # every member from the start: the array replay, same results
-            facts = {member_id: members[member_id] for member_id in group}
-            data = arrays.batch_input(
-                community, rules, cal.as_of_date, cal.last_week, facts, credits, acts
-            )
-            differs = None if trusted is None else _differs(trusted, members)
-            results.extend(batch.replay_all(data, rules, cal, fingerprints, differs))
-            continue
-        back = None if week is None else week - rules.lookback_weeks
-        since = None if back is None else back * 7 + 1
-        weeks = inputs.read_weeks(
+    fresh = by_start.get(FROM_START) or []
+    if fresh:
+        data = arrays.batch_input(
             community,
             rules,
             cal.as_of_date,
-            member_ids=None if everyone else group,
-            since=None if since is None else dt.date.fromordinal(since),
-        )
-        ties = inputs.read_ties(
-            community,
-            bots,
             cal.last_week,
-            member_ids=None if everyone else group,
+            {member_id: members[member_id] for member_id in fresh},
+            credits,
+            acts,
+            helpable,
+            only=not full,
+        )
+        differs = None if trusted is None else _differs(trusted, members)
+        results.extend(batch.replay(data, rules, cal, fingerprints, differs))
+    resumed = {m: week for week, group in by_start.items() if week is not None for m in group}
+    if resumed:
+        # Each window, and the weeks the risk compares, reach lookback weeks before a start;
+        # what is older tells only each member's last signal.
+        back = min(resumed.values()) - rules.lookback_weeks
+        data = arrays.batch_input(
+            community,
+            rules,
+            cal.as_of_date,
+            cal.last_week,
+            {member_id: members[member_id] for member_id in resumed},
+            credits,
+            acts,
+            helpable,
+            only=True,
             since_week=back,
-            mentions=rules.helped_by_mentions,
         )
-        # A member with nothing in the weeks read still has a last signal, further back: their
-        # lapsed tier's reason names it, as a replay from the start would.
-        # Each member's last signal before the days read: older than any window the replay
-        # evaluates, it is still what a lapse's reason names until a newer signal arrives.
-        earlier = (
-            {} if since is None else inputs.last_signals_before(group, dt.date.fromordinal(since))
-        )
-        for member_id in group:
-            info = members[member_id]
-            rows = weeks.get(member_id, empty)
-            if since is not None:
-                last = max(
-                    [day for day in (earlier.get(member_id), info.joined) if day and day < since],
-                    default=None,
-                )
-                if last is not None:
-                    rows = [(week_of(last), 0, 0, 0, last, 0), *rows]
-            if info.joined is not None:
-                rows = _with_join(rows, info.joined, cal.as_of, since)
-            member_acts = acts.get(member_id, empty)
-            if member_acts:
-                rows = _with_acts(rows, member_acts, rules)
-            member = MemberInput(
-                member_id,
-                rows,
-                ties.get(member_id, empty),
-                credits.get(member_id, empty),
-                [(day, code, count) for day, code, count, _kind in member_acts],
-                info.gone,
-                info.gone_code,
-            )
-            if week is None:
-                results.append(evaluate(member, rules, cal, fingerprints=fingerprints))
-            else:
-                tier, since_day = states[member_id]
-                results.append(
-                    evaluate(
-                        member,
-                        rules,
-                        cal,
-                        start_week=week,
-                        prev_tier=tier,
-                        prev_since=since_day,
-                        fingerprints=fingerprints,
-                    )
-                )
+        ids = data.member_ids.tolist()
+        prior = inputs.last_signals_before(ids, dt.date.fromordinal(back * 7 + 1))
+        data.start_week = np.array([resumed[m] for m in ids], dtype=_I)
+        data.prev_tier = np.array([TIER_BY_RANK.index(states[m][0]) for m in ids], dtype=_I)
+        data.prev_since = np.array([states[m][1] for m in ids], dtype=_I)
+        data.prior_last = np.array([prior.get(m, 0) for m in ids], dtype=_I)
+        results.extend(batch.replay(data, rules, cal, fingerprints))
     return results
 
 
 def _differs(trusted: store.StoredDigests, members: dict[int, _Member]) -> batch.Wanted:
     """Which members' stored rows differ from what the replay fingerprinted."""
-    staff = inputs.STAFF_ROLES
 
     def wanted(ids: np.ndarray, rows: np.ndarray, paths: np.ndarray) -> np.ndarray:
         differ = []
@@ -482,7 +408,7 @@ def _differs(trusted: store.StoredDigests, members: dict[int, _Member]) -> batch
                 stored is None
                 or stored[0] != row
                 or stored[1] != path
-                or stored[2] != (members[member_id].role in staff)
+                or stored[2] != members[member_id].is_staff
             )
         return np.array(differ, dtype=bool)
 

@@ -57,7 +57,7 @@ FROM_START = None
 
 
 class MemberFacts(Protocol):
-    role: str
+    is_staff: bool
     joined: int | None
     gone: int | None
 
@@ -264,7 +264,7 @@ def _new_row(result: MemberResult, info: MemberFacts) -> tuple:
         result.at_risk,
         result.risk,
         result.risk_drop,
-        info.role in inputs.STAFF_ROLES,
+        info.is_staff,
         info.joined,
         info.gone,
     )
