@@ -26,7 +26,7 @@ way). Members are processed in chunks, so memory stays bounded by ``CELLS`` per 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -185,6 +185,19 @@ def replay(
         return []
     if fingerprints is None:
         fingerprints = Fingerprints(rules, data.act_code)
+    if data.start_week is not None:
+        first = np.minimum(data.start_week.astype(_I), cal.last_week)
+    else:  # the first week of each member's rows (their own, their join day, their acts)
+        first = np.full(n, NEVER, dtype=_I)
+        np.minimum.at(first, data.row_member, data.row_week)
+        joined = data.joined.astype(_I)
+        has_join = joined <= cal.as_of
+        np.minimum.at(first, np.flatnonzero(has_join), (joined[has_join] - 1) // 7)
+        np.minimum.at(first, data.act_member, (data.act_day - 1) // 7)
+    # Members who began in the same weeks share chunks: a chunk is as wide as its earliest
+    # member's weeks, so in member order most chunks would span every week.
+    order = np.argsort(first, kind="stable")
+    data, first = _reordered(data, order), first[order]
     row = _sorted_by_member(
         data.row_member,
         data.row_week,
@@ -204,15 +217,6 @@ def replay(
     act = _sorted_by_member(
         data.act_member, data.act_day, data.act_count, act_units, list(data.act_code)
     )
-    if data.start_week is not None:
-        first = np.minimum(data.start_week.astype(_I), cal.last_week)
-    else:  # the first week of each member's rows (their own, their join day, their acts)
-        first = np.full(n, NEVER, dtype=_I)
-        np.minimum.at(first, row[0], row[1])
-        joined = data.joined.astype(_I)
-        has_join = joined <= cal.as_of
-        np.minimum.at(first, np.flatnonzero(has_join), (joined[has_join] - 1) // 7)
-        np.minimum.at(first, act[0], (act[1] - 1) // 7)
 
     results: list[MemberResult | None] = [None] * n
     span = np.maximum(cal.last_week - np.minimum(first, cal.last_week) + 1, 1)
@@ -228,7 +232,36 @@ def replay(
         chunk.replay(first, row, tie, invite, act)
         chunk.results(wanted, results)
         start = stop
-    return [result for result in results if result is not None]
+    in_input_order: list[MemberResult | None] = [None] * n
+    for position, result in zip(order.tolist(), results, strict=True):
+        in_input_order[position] = result
+    return [result for result in in_input_order if result is not None]
+
+
+def _reordered(data: BatchInput, order: np.ndarray) -> BatchInput:
+    """``data`` with its members in ``order`` (positions in the input): member arrays taken in
+    that order, and every ``*_member`` position renumbered."""
+    rank = np.empty(len(order), dtype=_I)
+    rank[order] = np.arange(len(order), dtype=_I)
+
+    def by_member(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else values[order]
+
+    return replace(
+        data,
+        member_ids=data.member_ids[order],
+        joined=data.joined[order],
+        gone=data.gone[order],
+        gone_code=[data.gone_code[i] for i in order.tolist()],
+        row_member=rank[data.row_member],
+        tie_member=rank[data.tie_member],
+        invite_member=rank[data.invite_member],
+        act_member=rank[data.act_member],
+        start_week=by_member(data.start_week),
+        prev_tier=by_member(data.prev_tier),
+        prev_since=by_member(data.prev_since),
+        prior_last=by_member(data.prior_last),
+    )
 
 
 def _cut(columns: tuple[Any, ...], start: int, stop: int) -> tuple[Any, ...]:

@@ -143,7 +143,7 @@ def _incremental_starts(
     for member_id, day in late_replies.items():
         affected.touch(member_id, week_of(day))
     # Joined, left or muted changed (a leave event, a member list, an operator's edit).
-    for member_id, (_tier, _since, joined_on, gone_on, _staff) in stored.items():
+    for member_id, (_tier, _since, joined_on, gone_on, *_flags) in stored.items():
         info = members.get(member_id)
         if info is None:
             continue
@@ -284,7 +284,7 @@ def do_recompute_tiers(
 
     fingerprints = Fingerprints(rules, [signal.code for signal in advocacy_signals()])
     # A full run trusts the stored fingerprints (and builds only what differs) unless rebuilding.
-    trusted = store.stored_digests(community) if full and not rebuild else None
+    trusted = store.digests_of(stored) if full and not rebuild else None
     with _gc_paused():
         results = _replay(
             community,

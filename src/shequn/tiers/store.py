@@ -67,19 +67,26 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-StoredState = tuple[str, int | None, int | None, int | None, bool]
+StoredDigests = dict[int, tuple[int | None, int | None, bool]]
+# (tier, since, joined, left or muted, is staff, row digest, path digest), days as numbers
+StoredState = tuple[str, int | None, int | None, int | None, bool, int | None, int | None]
 
 
 def stored_states(community: Community) -> dict[int, StoredState]:
-    """Every member's stored (tier, since, joined, left or muted, is staff), days as numbers."""
+    """Every member's stored state and fingerprints, from one covering index."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT member_id, tier, {ordinal_sql('since')}, {ordinal_sql('joined_on')},"
-            f" {ordinal_sql('gone_on')}, is_staff FROM {MemberTier._meta.db_table}"
-            " WHERE community_id = %s",
+            f" {ordinal_sql('gone_on')}, is_staff, row_digest, path_digest"
+            f" FROM {MemberTier._meta.db_table} WHERE community_id = %s",
             [community.pk],
         )
-        return {row[0]: (*row[1:5], bool(row[5])) for row in cursor.fetchall()}
+        return {row[0]: (*row[1:5], bool(row[5]), *row[6:]) for row in cursor.fetchall()}
+
+
+def digests_of(states: Mapping[int, StoredState]) -> StoredDigests:
+    """The (row digest, path digest, is staff) of each stored state."""
+    return {member_id: (state[5], state[6], state[4]) for member_id, state in states.items()}
 
 
 def set_staff_flags(community: Community, staff: Iterable[int], members: Iterable[int]) -> None:
@@ -115,9 +122,6 @@ def _stored_tiers(community: Community, member_ids: list[int]) -> dict[int, tupl
             [community.pk, *params],
         )
         return {row[0]: row[1:] for row in cursor.fetchall()}
-
-
-StoredDigests = dict[int, tuple[int | None, int | None, bool]]
 
 
 def stored_digests(community: Community) -> StoredDigests:
