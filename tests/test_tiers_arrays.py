@@ -1,5 +1,5 @@
 """``shequn.tiers.arrays``: a query's integer columns read into aligned numpy arrays, on SQLite
-(one aggregated string per column) and PostgreSQL (binary COPY); times made local days."""
+and PostgreSQL (one aggregated string per column); times made local days."""
 
 from __future__ import annotations
 

@@ -23,9 +23,10 @@ from shequn.communities.models import Community
 from shequn.interactions.importers.writers import bulk_insert
 from shequn.interactions.rollups import ordinal_sql
 from shequn.tiers import inputs
+from shequn.tiers.arrays import NO_TIME, fetch_columns
 from shequn.tiers.digest import MASK63, path_total, with_member
 from shequn.tiers.engine import MemberResult
-from shequn.tiers.models import MemberTier, TierChange
+from shequn.tiers.models import TIER_BY_RANK, MemberTier, TierChange
 
 TIER_COLUMNS = (
     "member_id",
@@ -73,15 +74,40 @@ StoredState = tuple[str, int | None, int | None, int | None, bool, int | None, i
 
 
 def stored_states(community: Community) -> dict[int, StoredState]:
-    """Every member's stored state and fingerprints, from one covering index."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT member_id, tier, {ordinal_sql('since')}, {ordinal_sql('joined_on')},"
-            f" {ordinal_sql('gone_on')}, is_staff, row_digest, path_digest"
-            f" FROM {MemberTier._meta.db_table} WHERE community_id = %s",
-            [community.pk],
+    """Every member's stored state and fingerprints, from one covering index, read as columns
+    (a run reads every member's)."""
+    ranks = " ".join(f"WHEN '{tier}' THEN {rank}" for rank, tier in enumerate(TIER_BY_RANK))
+
+    def known(sql: str) -> str:
+        return f"COALESCE({sql}, {NO_TIME})"
+
+    columns = fetch_columns(
+        f"SELECT member_id, CASE tier {ranks} ELSE -1 END, {known(ordinal_sql('since'))},"
+        f" {known(ordinal_sql('joined_on'))}, {known(ordinal_sql('gone_on'))},"
+        f" CASE WHEN is_staff THEN 1 ELSE 0 END, {known('row_digest')}, {known('path_digest')}"
+        f" FROM {MemberTier._meta.db_table} WHERE community_id = %s",
+        [community.pk],
+        8,
+    )
+    names = [*TIER_BY_RANK, ""]  # -1: not a tier this version knows
+
+    def value(number: int) -> int | None:
+        return None if number == NO_TIME else number
+
+    return {
+        member_id: (
+            names[rank],
+            value(since),
+            value(joined),
+            value(gone),
+            bool(staff),
+            value(row),
+            value(path),
         )
-        return {row[0]: (*row[1:5], bool(row[5]), *row[6:]) for row in cursor.fetchall()}
+        for member_id, rank, since, joined, gone, staff, row, path in zip(
+            *(column.tolist() for column in columns), strict=True
+        )
+    }
 
 
 def digests_of(states: Mapping[int, StoredState]) -> StoredDigests:
