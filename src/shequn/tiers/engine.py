@@ -1,8 +1,11 @@
 """The tier engine: replays one member's weeks and returns their path, tier, reasons and risk.
 
-Pure Python over small tuples (no database access), so it is easy to test and fast: a member is
-evaluated only at the weeks where their tier *could* change — a week they were active in, the week
-it leaves the window, the week silence reaches the lapse limit, an invitee's qualifying day, the
+The rules written plainly, one member at a time: the reference. Recomputes run the array
+replay (``shequn.tiers.batch``, many members at once in numpy), which must give exactly what
+this gives (tests/test_tiers_batch.py); both build reasons, progress and risk with the
+functions here. Pure Python over small tuples (no database access): a member is evaluated only
+at the weeks where their tier *could* change — a week they were active in, the week it leaves
+the window, the week silence reaches the lapse limit, an invitee's qualifying day, the
 day they left or muted, the next downgrade review after a drop, and the as-of day — not at every
 week of the community's history. Between those points every input of the rules is constant.
 
