@@ -42,7 +42,7 @@ from shequn.tiers.digest import (
     STEP,
     Fingerprints,
     finish_array,
-    with_member,
+    with_member_array,
 )
 from shequn.tiers.engine import (
     ADVOCATE,
@@ -65,7 +65,7 @@ from shequn.tiers.engine import (
 from shequn.tiers.models import TIER_BY_RANK
 from shequn.tiers.policy import Rules
 
-CELLS = 500_000  # members × weeks per chunk (each array of a chunk holds this many values)
+CELLS = 200_000  # members × weeks per chunk: each array of a chunk stays within the CPU cache
 _I = np.int64
 # (member ids, tier row fingerprints with the join and leave days, history fingerprints) ->
 # which members to build full results for.
@@ -591,15 +591,13 @@ class _Chunk:
         else:
             joined = data.joined[start:stop]
             gone = data.gone[start:stop]
-            rows = [
-                with_member(int(d), j if j < NEVER else None, g if g < NEVER else None)
-                for d, j, g in zip(
-                    self.row_digest.tolist(), joined.tolist(), gone.tolist(), strict=True
-                )
-            ]
+            rows = with_member_array(
+                self.row_digest,
+                np.where(joined < NEVER, joined, 0),
+                np.where(gone < NEVER, gone, 0),
+            )
             build = np.asarray(
-                wanted(data.member_ids[start:stop], np.array(rows, dtype=_I), self.path_digest),
-                dtype=bool,
+                wanted(data.member_ids[start:stop], rows, self.path_digest), dtype=bool
             )
         for i in np.flatnonzero(build & ~self.replayed).tolist():
             result = _unreplayed(data, start + i, bool(self.ended[i]), self.rules)

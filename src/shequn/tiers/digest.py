@@ -168,3 +168,9 @@ def with_member(row_digest: int, joined: int | None, gone: int | None) -> int:
     """A tier row's fingerprint with the member's join and leave days, which the row keeps."""
     value = ((row_digest ^ (joined or 0)) * PRIME) & MASK64
     return finish(((value ^ (gone or 0)) * PRIME) & MASK64)
+
+
+def with_member_array(row_digests: np.ndarray, joined: np.ndarray, gone: np.ndarray) -> np.ndarray:
+    """``with_member`` of many rows (days 0 where unknown)."""
+    value = (row_digests.astype(_U) ^ joined.astype(_U)) * _U(PRIME)
+    return finish_array((value ^ gone.astype(_U)) * _U(PRIME))

@@ -398,21 +398,31 @@ def _replay(
 
 
 def _differs(trusted: store.StoredDigests, members: dict[int, _Member]) -> batch.Wanted:
-    """Which members' stored rows differ from what the replay fingerprinted."""
+    """Which members' stored rows differ from what the replay fingerprinted: compared as
+    arrays, 50,000 members at a time."""
+    ids = np.array(sorted(trusted), dtype=_I)
+    absent = -1  # no fingerprint stored: never equal to one (they are not negative)
+    stored_row = np.array([_or(trusted[m][0], absent) for m in ids.tolist()], dtype=_I)
+    stored_path = np.array([_or(trusted[m][1], absent) for m in ids.tolist()], dtype=_I)
+    stored_staff = np.array([trusted[m][2] for m in ids.tolist()], dtype=bool)
+    staff_now = np.array(sorted(pk for pk, info in members.items() if info.is_staff), dtype=_I)
 
-    def wanted(ids: np.ndarray, rows: np.ndarray, paths: np.ndarray) -> np.ndarray:
-        differ = []
-        for member_id, row, path in zip(ids.tolist(), rows.tolist(), paths.tolist(), strict=True):
-            stored = trusted.get(member_id)
-            differ.append(
-                stored is None
-                or stored[0] != row
-                or stored[1] != path
-                or stored[2] != members[member_id].is_staff
-            )
-        return np.array(differ, dtype=bool)
+    def wanted(member_ids: np.ndarray, rows: np.ndarray, paths: np.ndarray) -> np.ndarray:
+        if not len(ids):
+            return np.ones(len(member_ids), dtype=bool)
+        pos = np.minimum(np.searchsorted(ids, member_ids), len(ids) - 1)
+        return (
+            (ids[pos] != member_ids)
+            | (stored_row[pos] != rows)
+            | (stored_path[pos] != paths)
+            | (stored_staff[pos] != np.isin(member_ids, staff_now))
+        )
 
     return wanted
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def _has_acts() -> bool:
