@@ -166,6 +166,11 @@ def _reference(member: dict, rules: Rules, cal: Calendar):
     rows = member["rows"]
     if member["joined"] is not None:
         rows = _with_join(rows, member["joined"], cal.as_of, None)
+    return _evaluate(member, rows, member["ties"], rules, cal)
+
+
+def _evaluate(member: dict, rows: list, ties: list, rules: Rules, cal: Calendar, **start):
+    """The engine over ``rows`` (with the member's acts folded in) and ``ties``."""
     acts = [(day, code, count, KINDS[code]) for day, code, count in member["acts"]]
     if acts:
         rows = _with_acts(rows, acts, rules)
@@ -173,7 +178,7 @@ def _reference(member: dict, rules: Rules, cal: Calendar):
         MemberInput(
             member["id"],
             rows,
-            member["ties"],
+            ties,
             member["invites"],
             member["acts"],
             member["gone"],
@@ -182,6 +187,7 @@ def _reference(member: dict, rules: Rules, cal: Calendar):
         rules,
         cal,
         fingerprints=_fingerprints(rules, cal),
+        **start,
     )
 
 
@@ -433,26 +439,9 @@ def _resumed_reference(member: dict, rules: Rules, cal: Calendar, start: int, pr
         rows = [(week_of(max(earlier)), 0, 0, 0, max(earlier), 0), *rows]
     if member["joined"] is not None:
         rows = _with_join(rows, member["joined"], cal.as_of, since)
-    acts = [(day, code, count, KINDS[code]) for day, code, count in member["acts"]]
-    if acts:
-        rows = _with_acts(rows, acts, rules)
     ties = [(week, pairs) for week, pairs in member["ties"] if week >= start - rules.lookback_weeks]
-    return evaluate(
-        MemberInput(
-            member["id"],
-            rows,
-            ties,
-            member["invites"],
-            member["acts"],
-            member["gone"],
-            member["gone_code"],
-        ),
-        rules,
-        cal,
-        start_week=start,
-        prev_tier=prev[0],
-        prev_since=prev[1],
-        fingerprints=_fingerprints(rules, cal),
+    return _evaluate(
+        member, rows, ties, rules, cal, start_week=start, prev_tier=prev[0], prev_since=prev[1]
     )
 
 
