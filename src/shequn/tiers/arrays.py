@@ -23,6 +23,7 @@ from shequn.tiers import inputs
 from shequn.tiers.batch import BatchInput
 from shequn.tiers.engine import NEVER, commitment_units
 from shequn.tiers.models import ReplyTie
+from shequn.tiers.ordering import Positions, stable_order
 from shequn.tiers.policy import Rules
 
 _I = np.int64
@@ -130,15 +131,6 @@ def read_member_columns(community: Community) -> MemberColumns:
     )
 
 
-def _positions(member_ids: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each owner's position in the sorted ``member_ids`` and whether it is there at all."""
-    if not len(member_ids):
-        return np.zeros(len(owners), dtype=_I), np.zeros(len(owners), dtype=bool)
-    pos = np.searchsorted(member_ids, owners)
-    pos = np.minimum(pos, len(member_ids) - 1)
-    return pos, member_ids[pos] == owners
-
-
 def read_week_arrays(
     community: Community,
     rules: Rules,
@@ -155,7 +147,7 @@ def read_week_arrays(
     chosen = member_ids.tolist() if only else None
     sql, params = inputs.week_rows_sql(community, as_of, chosen, since, ordered=False)
     member, week, messages, replies, days, last, others, attended = fetch_columns(sql, params, 8)
-    pos, found = _positions(member_ids, member)
+    pos, found = Positions(member_ids).of(member)
     w_message = commitment_units(rules.weights.get("message", 1))
     w_reply = commitment_units(rules.weights.get("reply", 2))
     w_attend = commitment_units(rules.weights.get("attend", 5))
@@ -216,14 +208,15 @@ def read_tie_arrays(
         [community.pk],
         2,
     )
-    order = np.argsort(accounts_of)
+    order = stable_order(accounts_of)
     accounts_of, owners = accounts_of[order], owners[order]
-    at, known = _positions(accounts_of, account)
-    target_at, target_known = _positions(accounts_of, target_account)
+    by_account = Positions(accounts_of)
+    at, known = by_account.of(account)
+    target_at, target_known = by_account.of(target_account)
     member = np.where(known, owners[at] if len(owners) else 0, -1)
     target = np.where(target_known, owners[target_at] if len(owners) else 0, -1)
-    pos, found = _positions(member_ids, member)
-    _target_pos, target_found = _positions(helpable, target)
+    pos, found = Positions(member_ids).of(member)
+    _target_pos, target_found = Positions(helpable).of(target)
     # Help to oneself (a reply from one's other account) is no help.
     keep = found & target_found & (member != target)
     return {

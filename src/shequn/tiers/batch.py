@@ -63,6 +63,7 @@ from shequn.tiers.engine import (
     week_of,
 )
 from shequn.tiers.models import TIER_BY_RANK
+from shequn.tiers.ordering import stable_order
 from shequn.tiers.policy import Rules
 
 CELLS = 200_000  # members × weeks per chunk: each array of a chunk stays within the CPU cache
@@ -119,7 +120,7 @@ class BatchInput:
 
 
 def _sorted_by_member(member: np.ndarray, *arrays: Any) -> tuple[Any, ...]:
-    order = np.argsort(member, kind="stable")
+    order = stable_order(member)
     out = [member[order]]
     for values in arrays:
         if isinstance(values, list):
@@ -196,7 +197,7 @@ def replay(
         np.minimum.at(first, data.act_member, (data.act_day - 1) // 7)
     # Members who began in the same weeks share chunks: a chunk is as wide as its earliest
     # member's weeks, so in member order most chunks would span every week.
-    order = np.argsort(first, kind="stable")
+    order = stable_order(np.minimum(first, cal.last_week + 1))
     data, first = _reordered(data, order), first[order]
     row = _sorted_by_member(
         data.row_member,
@@ -743,7 +744,7 @@ def _help(
     # Each (member, helped) pair covers the weeks from each help to ``width - 1`` weeks later;
     # overlapping spans merge, so a member helped twice in a window counts once.
     if len(member):
-        order = np.lexsort((column, target, member))
+        order = stable_order(member, target, column)
         m, t, c = member[order], target[order], column[order]
         opens = np.ones(len(m), dtype=bool)
         opens[1:] = (m[1:] != m[:-1]) | (t[1:] != t[:-1]) | (c[1:] - c[:-1] >= width)
