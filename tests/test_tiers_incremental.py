@@ -8,7 +8,9 @@ import datetime as dt
 import itertools
 import json
 import tempfile
+import threading
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +20,7 @@ from shequn.communities.services import do_create_community
 from shequn.interactions.services import do_import
 from shequn.members.models import Member, MemberMerge
 from shequn.members.services import do_merge_members, do_unmerge
+from shequn.tiers import arrays, batch
 from shequn.tiers.models import MemberTier, TierChange, TierPolicy, TierRun
 from shequn.tiers.services import do_recompute_tiers
 
@@ -108,6 +111,8 @@ def _state(community) -> tuple[list, list]:
     merge_after=st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
     undo_after=st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
     later=st.integers(min_value=0, max_value=90),
+    # Members read and replayed a few at a time (overlapped on a worker thread), or all at once.
+    group=st.sampled_from([2, 3, arrays.GROUP]),
     joined=st.one_of(
         st.none(),
         st.tuples(
@@ -118,8 +123,13 @@ def _state(community) -> tuple[list, list]:
     ),
 )
 def test_incremental_runs_equal_a_full_recompute(
-    db, drawn, cadence, merge_after, undo_after, later, joined
+    db, drawn, cadence, merge_after, undo_after, later, group, joined
 ):
+    with mock.patch.object(arrays, "GROUP", group):
+        _imports_equal_a_full_recompute(drawn, cadence, merge_after, undo_after, later, joined)
+
+
+def _imports_equal_a_full_recompute(drawn, cadence, merge_after, undo_after, later, joined):
     community = do_create_community(slug=f"prop{next(_slugs)}", name="Prop")
     TierPolicy.objects.create(community=community, downgrade_cadence=cadence)
     rows = _messages(drawn)
@@ -157,6 +167,61 @@ def test_incremental_runs_equal_a_full_recompute(
     assert do_recompute_tiers(community, full=True, as_of=as_of).rewritten == 0
     assert do_recompute_tiers(community, full=True, rebuild=True, as_of=as_of).rewritten == 0
     assert _state(community) == incremental
+
+
+def _six_members(tmp_path, slug: str):
+    community = do_create_community(slug=slug, name=slug.title())
+    drawn = [(who, day, "message", 0, 0) for day in range(0, 120, 3) for who in PEOPLE[:4]]
+    drawn += [("bob", 130, "reply", 1, 0), ("eve", 5, "message", 0, 0), ("fay", 90, "reply", 3, 0)]
+    do_import(community, _chatlab(_messages(drawn), tmp_path, "part0"))
+    return community
+
+
+def test_members_replayed_in_groups_on_a_worker_thread_give_the_same_rows(
+    db, tmp_path, monkeypatch
+):
+    community = _six_members(tmp_path, "groups")
+    do_recompute_tiers(community)  # all six in one group, on this thread
+    expected = _state(community)
+    calls = []
+    replay = batch.replay
+
+    def spy(data, *args, **kwargs):
+        calls.append((threading.current_thread().name, data.member_ids.tolist()))
+        return replay(data, *args, **kwargs)
+
+    monkeypatch.setattr(arrays, "GROUP", 2)
+    monkeypatch.setattr(batch, "replay", spy)
+    assert do_recompute_tiers(community, full=True, rebuild=True).rewritten == 0
+    assert _state(community) == expected
+    members = sorted(Member.objects.filter(community=community).values_list("pk", flat=True))
+    assert [ids for _name, ids in calls] == [members[0:2], members[2:4], members[4:6]]
+    assert all(name.startswith("shequn-tiers") for name, _ids in calls)
+
+
+def test_a_group_whose_replay_fails_leaves_every_stored_tier_as_it_was(db, tmp_path, monkeypatch):
+    community = _six_members(tmp_path, "failing")
+    do_recompute_tiers(community)
+    expected, runs = _state(community), TierRun.objects.count()
+    MemberTier.objects.filter(community=community).update(reasons=[])  # the next run repairs
+    tampered = _state(community)
+    replay = batch.replay
+    first = min(Member.objects.filter(community=community).values_list("pk", flat=True))
+
+    def second_fails(data, *args, **kwargs):  # (on the worker thread: no database here)
+        if data.member_ids[0] != first:
+            raise RuntimeError("replay failed")
+        return replay(data, *args, **kwargs)
+
+    monkeypatch.setattr(arrays, "GROUP", 2)
+    monkeypatch.setattr(batch, "replay", second_fails)
+    with pytest.raises(RuntimeError, match="replay failed"):
+        do_recompute_tiers(community, full=True, rebuild=True)
+    assert _state(community) == tampered
+    assert TierRun.objects.count() == runs
+    monkeypatch.setattr(batch, "replay", replay)
+    do_recompute_tiers(community, full=True, rebuild=True)
+    assert _state(community) == expected
 
 
 def test_a_full_run_rewrites_exactly_the_rows_that_differ_from_its_results(db, tmp_path):

@@ -9,7 +9,7 @@ members it replays, from the first week it needs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Protocol
@@ -141,11 +141,17 @@ def read_week_arrays(
     since_week: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The weeks with a signal up to ``as_of`` (``inputs.week_rows_sql``) of the members in
-    ``member_ids``: read for the whole community, or with ``only`` for those members alone
-    (an incremental run's), from ``since_week`` on."""
+    ``member_ids`` (sorted): read for the community's members from the first to the last of
+    them, or with ``only`` for those members alone (an incremental run's), from ``since_week``
+    on."""
     since = None if since_week is None else dt.date.fromordinal(since_week * 7 + 1)
     chosen = member_ids.tolist() if only else None
-    sql, params = inputs.week_rows_sql(community, as_of, chosen, since, ordered=False)
+    id_range = None
+    if not only and len(member_ids):
+        id_range = (int(member_ids[0]), int(member_ids[-1]))
+    sql, params = inputs.week_rows_sql(
+        community, as_of, chosen, since, ordered=False, id_range=id_range
+    )
     member, week, messages, replies, days, last, others, attended = fetch_columns(sql, params, 8)
     pos, found = Positions(member_ids).of(member)
     w_message = commitment_units(rules.weights.get("message", 1))
@@ -228,7 +234,10 @@ def read_tie_arrays(
     }
 
 
-def batch_input(
+GROUP = 12_500  # members whose weeks are read, and replayed, at a time
+
+
+def batch_inputs(
     community: Community,
     rules: Rules,
     as_of: dt.date,
@@ -240,29 +249,49 @@ def batch_input(
     *,
     only: bool = False,
     since_week: int | None = None,
-) -> BatchInput:
+) -> Iterator[BatchInput]:
     """Everything a replay of ``members`` reads (``only``: read for them alone, not for the
-    whole community; ``since_week``: their weeks and help from that week on)."""
+    whole community; ``since_week``: their weeks and help from that week on), for ``GROUP``
+    members at a time in id order: the help of all first, then each group's weeks as the
+    caller asks for the group, so that it can replay one group while the next is read."""
     ids = sorted(members)
+    if not ids:
+        return
     member_ids = np.array(ids, dtype=_I)
     infos = [members[pk] for pk in ids]
+    joined = np.array([NEVER if m.joined is None else m.joined for m in infos], dtype=_I)
+    gone = np.array([NEVER if m.gone is None else m.gone for m in infos], dtype=_I)
     index = {pk: i for i, pk in enumerate(ids)}
     invites = [(index[pk], day) for pk, items in credits.items() if pk in index for day, _ in items]
     member_acts = [(index[pk], *act) for pk, items in acts.items() if pk in index for act in items]
-    return BatchInput(
-        member_ids=member_ids,
-        joined=np.array([NEVER if m.joined is None else m.joined for m in infos], dtype=_I),
-        gone=np.array([NEVER if m.gone is None else m.gone for m in infos], dtype=_I),
-        gone_code=[m.gone_code for m in infos],
-        **read_week_arrays(community, rules, as_of, member_ids, only=only, since_week=since_week),
-        **read_tie_arrays(
-            community, rules, last_week, member_ids, helpable, only=only, since_week=since_week
-        ),
-        invite_member=np.array([i for i, _ in invites], dtype=_I),
-        invite_day=np.array([day for _, day in invites], dtype=_I),
-        act_member=np.array([a[0] for a in member_acts], dtype=_I),
-        act_day=np.array([a[1] for a in member_acts], dtype=_I),
-        act_count=np.array([a[3] for a in member_acts], dtype=_I),
-        act_code=[a[2] for a in member_acts],
-        act_kind=[a[4] for a in member_acts],
+    invite_member = np.array([i for i, _ in invites], dtype=_I)
+    invite_day = np.array([day for _, day in invites], dtype=_I)
+    act_member = np.array([a[0] for a in member_acts], dtype=_I)
+    act_day = np.array([a[1] for a in member_acts], dtype=_I)
+    act_count = np.array([a[3] for a in member_acts], dtype=_I)
+    ties = read_tie_arrays(
+        community, rules, last_week, member_ids, helpable, only=only, since_week=since_week
     )
+    for lo in range(0, len(ids), GROUP):
+        hi = min(lo + GROUP, len(ids))
+        group = member_ids[lo:hi]
+        weeks = read_week_arrays(community, rules, as_of, group, only=only, since_week=since_week)
+        tie = (ties["tie_member"] >= lo) & (ties["tie_member"] < hi)
+        invite = (invite_member >= lo) & (invite_member < hi)
+        act = np.flatnonzero((act_member >= lo) & (act_member < hi)).tolist()
+        yield BatchInput(
+            member_ids=group,
+            joined=joined[lo:hi],
+            gone=gone[lo:hi],
+            gone_code=[m.gone_code for m in infos[lo:hi]],
+            **weeks,
+            tie_member=ties["tie_member"][tie] - lo,
+            **{name: values[tie] for name, values in ties.items() if name != "tie_member"},
+            invite_member=invite_member[invite] - lo,
+            invite_day=invite_day[invite],
+            act_member=act_member[act] - lo,
+            act_day=act_day[act],
+            act_count=act_count[act],
+            act_code=[member_acts[i][2] for i in act],
+            act_kind=[member_acts[i][4] for i in act],
+        )

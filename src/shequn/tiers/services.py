@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -357,7 +358,8 @@ def _replay(
     results: list[MemberResult] = []
     fresh = by_start.get(FROM_START) or []
     if fresh:
-        data = arrays.batch_input(
+        differs = None if trusted is None else _differs(trusted, members)
+        groups = arrays.batch_inputs(
             community,
             rules,
             cal.as_of_date,
@@ -368,14 +370,25 @@ def _replay(
             helpable,
             only=not full,
         )
-        differs = None if trusted is None else _differs(trusted, members)
-        results.extend(batch.replay(data, rules, cal, fingerprints, differs))
+        results.extend(
+            _overlapped(groups, lambda data: batch.replay(data, rules, cal, fingerprints, differs))
+        )
     resumed = {m: week for week, group in by_start.items() if week is not None for m in group}
     if resumed:
         # Each window, and the weeks the risk compares, reach lookback weeks before a start;
         # what is older tells only each member's last signal.
         back = min(resumed.values()) - rules.lookback_weeks
-        data = arrays.batch_input(
+        prior = inputs.last_signals_before(list(resumed), dt.date.fromordinal(back * 7 + 1))
+
+        def resume(data: batch.BatchInput) -> list[MemberResult]:
+            ids = data.member_ids.tolist()
+            data.start_week = np.array([resumed[m] for m in ids], dtype=_I)
+            data.prev_tier = np.array([TIER_BY_RANK.index(states[m][0]) for m in ids], dtype=_I)
+            data.prev_since = np.array([states[m][1] for m in ids], dtype=_I)
+            data.prior_last = np.array([prior.get(m, 0) for m in ids], dtype=_I)
+            return batch.replay(data, rules, cal, fingerprints)
+
+        groups = arrays.batch_inputs(
             community,
             rules,
             cal.as_of_date,
@@ -387,14 +400,25 @@ def _replay(
             only=True,
             since_week=back,
         )
-        ids = data.member_ids.tolist()
-        prior = inputs.last_signals_before(ids, dt.date.fromordinal(back * 7 + 1))
-        data.start_week = np.array([resumed[m] for m in ids], dtype=_I)
-        data.prev_tier = np.array([TIER_BY_RANK.index(states[m][0]) for m in ids], dtype=_I)
-        data.prev_since = np.array([states[m][1] for m in ids], dtype=_I)
-        data.prior_last = np.array([prior.get(m, 0) for m in ids], dtype=_I)
-        results.extend(batch.replay(data, rules, cal, fingerprints))
+        results.extend(_overlapped(groups, resume))
     return results
+
+
+def _overlapped(
+    groups: Iterator[batch.BatchInput], replay: Callable[[batch.BatchInput], list[MemberResult]]
+) -> list[MemberResult]:
+    """Each group's replay, on a worker thread while the next group is read: the database
+    works (and the reading thread waits, releasing the interpreter) while numpy replays. The
+    replay touches no database connection. A lone group is replayed on this thread."""
+    first = next(groups, None)
+    if first is None:
+        return []
+    if len(first.member_ids) < arrays.GROUP:  # the only group
+        return replay(first)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shequn-tiers") as pool:
+        futures = [pool.submit(replay, first)]
+        futures += [pool.submit(replay, data) for data in groups]
+        return [result for future in futures for result in future.result()]
 
 
 def _differs(trusted: store.StoredDigests, members: dict[int, _Member]) -> batch.Wanted:
