@@ -9,7 +9,8 @@ members it replays, from the first week it needs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Protocol
@@ -35,8 +36,23 @@ class MemberFacts(Protocol):
     gone_code: str
 
 
-def fetch_columns(sql: str, params: Sequence[Any], count: int) -> list[np.ndarray]:
-    """The ``count`` integer columns (never NULL) of a query's rows, one array each.
+@dataclass(frozen=True)
+class Fetched:
+    """A query's integer columns as the database sent them (``fetch``), not yet parsed:
+    ``columns`` does that, on whichever thread has the time."""
+
+    texts: tuple[str, ...] | None
+    count: int
+
+    def columns(self) -> list[np.ndarray]:
+        if self.texts is None or self.texts[0] is None:
+            return [np.zeros(0, dtype=_I) for _ in range(self.count)]
+        return [np.fromstring(text, dtype=_I, sep=",") for text in self.texts]
+
+
+def fetch(sql: str, params: Sequence[Any], count: int) -> Fetched:
+    """The ``count`` integer columns (never NULL) of a query's rows, to be parsed into one
+    array each.
 
     Each column comes back as one comma-separated string (``group_concat`` on SQLite,
     ``string_agg`` on PostgreSQL) that numpy parses: for the hundreds of thousands of rows a
@@ -52,9 +68,12 @@ def fetch_columns(sql: str, params: Sequence[Any], count: int) -> list[np.ndarra
     with connection.cursor() as cursor:
         cursor.execute(f"WITH q({', '.join(names)}) AS ({sql}) SELECT {joined} FROM q", params)
         texts = cursor.fetchone()
-    if texts is None or texts[0] is None:
-        return [np.zeros(0, dtype=_I) for _ in range(count)]
-    return [np.fromstring(text, dtype=_I, sep=",") for text in texts]
+    return Fetched(None if texts is None else tuple(texts), count)
+
+
+def fetch_columns(sql: str, params: Sequence[Any], count: int) -> list[np.ndarray]:
+    """``fetch``, parsed at once."""
+    return fetch(sql, params, count).columns()
 
 
 NO_TIME = -(2**62)  # a NULL time in ``fetch_columns``' columns, which cannot hold NULL
@@ -131,15 +150,14 @@ def read_member_columns(community: Community) -> MemberColumns:
     )
 
 
-def read_week_arrays(
+def fetch_weeks(
     community: Community,
-    rules: Rules,
     as_of: dt.date,
     member_ids: np.ndarray,
     *,
     only: bool = False,
     since_week: int | None = None,
-) -> dict[str, np.ndarray]:
+) -> Fetched:
     """The weeks with a signal up to ``as_of`` (``inputs.week_rows_sql``) of the members in
     ``member_ids`` (sorted): read for the community's members from the first to the last of
     them, or with ``only`` for those members alone (an incremental run's), from ``since_week``
@@ -152,7 +170,12 @@ def read_week_arrays(
     sql, params = inputs.week_rows_sql(
         community, as_of, chosen, since, ordered=False, id_range=id_range
     )
-    member, week, messages, replies, days, last, others, attended = fetch_columns(sql, params, 8)
+    return fetch(sql, params, 8)
+
+
+def week_arrays(fetched: Fetched, rules: Rules, member_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """``BatchInput``'s week rows from ``fetch_weeks``."""
+    member, week, messages, replies, days, last, others, attended = fetched.columns()
     pos, found = Positions(member_ids).of(member)
     w_message = commitment_units(rules.weights.get("message", 1))
     w_reply = commitment_units(rules.weights.get("reply", 2))
@@ -170,20 +193,18 @@ def read_week_arrays(
     }
 
 
-def read_tie_arrays(
+def fetch_ties(
     community: Community,
     rules: Rules,
     until_week: int,
     member_ids: np.ndarray,
-    helpable: np.ndarray,
     *,
     only: bool = False,
     since_week: int | None = None,
-) -> dict[str, np.ndarray]:
+) -> tuple[Fetched, Fetched]:
     """The help given by the members in ``member_ids`` (all of the community's read, or with
-    ``only`` theirs alone, from ``since_week`` on), per week and helped member: one row per
-    account pair, so a member with two accounts may name one helped member twice in a week.
-    Help counts only towards the members in ``helpable`` (sorted): not bots."""
+    ``only`` theirs alone, from ``since_week`` on), per week and helped account, and the
+    community's accounts with their members (``tie_arrays`` maps one to the other)."""
     ties = ReplyTie._meta.db_table
     accounts = Identity._meta.db_table
     where = ["t.week <= %s"]
@@ -200,20 +221,31 @@ def read_tie_arrays(
         params.append(since_week)
     if not rules.helped_by_mentions:
         where.append("t.replies > 0")
-    # Accounts are mapped to their members here, not joined in the query: two index lookups
-    # per row cost more than the rest of reading them.
-    account, week, target_account, replies, mentions = fetch_columns(
+    # Accounts are mapped to their members in numpy, not joined in the query: two index
+    # lookups per row cost more than the rest of reading them.
+    help_given = fetch(
         f"SELECT t.identity_id, t.week, t.target_identity_id, t.replies, t.mentions"
         f" FROM {ties} AS t WHERE {' AND '.join(where)}",
         params,
         5,
     )
-    accounts_of, owners = fetch_columns(
+    owners = fetch(
         f"SELECT id, member_id FROM {accounts} WHERE member_id IN"
         f" (SELECT id FROM {Member._meta.db_table} WHERE community_id = %s)",
         [community.pk],
         2,
     )
+    return help_given, owners
+
+
+def tie_arrays(
+    fetched: tuple[Fetched, Fetched], rules: Rules, member_ids: np.ndarray, helpable: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``BatchInput``'s help rows from ``fetch_ties``: one per account pair, so a member with
+    two accounts may name one helped member twice in a week. Help counts only towards the
+    members in ``helpable`` (sorted): not bots."""
+    account, week, target_account, replies, mentions = fetched[0].columns()
+    accounts_of, owners = fetched[1].columns()
     order = stable_order(accounts_of)
     accounts_of, owners = accounts_of[order], owners[order]
     by_account = Positions(accounts_of)
@@ -237,6 +269,9 @@ def read_tie_arrays(
 GROUP = 12_500  # members whose weeks are read, and replayed, at a time
 
 
+PendingInput = Callable[[], BatchInput]  # a group's rows, read: calling it parses them
+
+
 def batch_inputs(
     community: Community,
     rules: Rules,
@@ -249,11 +284,14 @@ def batch_inputs(
     *,
     only: bool = False,
     since_week: int | None = None,
-) -> Iterator[BatchInput]:
+    pool: Executor | None = None,
+) -> Iterator[PendingInput]:
     """Everything a replay of ``members`` reads (``only``: read for them alone, not for the
     whole community; ``since_week``: their weeks and help from that week on), for ``GROUP``
     members at a time in id order: the help of all first, then each group's weeks as the
-    caller asks for the group, so that it can replay one group while the next is read."""
+    caller asks for the group, so that it can replay one group while the next is read. Each
+    group comes read but not parsed: parsing is CPU work, for the thread that replays; with
+    ``pool`` (a single worker) the help is parsed there while the first weeks are read."""
     ids = sorted(members)
     if not ids:
         return
@@ -269,24 +307,35 @@ def batch_inputs(
     act_member = np.array([a[0] for a in member_acts], dtype=_I)
     act_day = np.array([a[1] for a in member_acts], dtype=_I)
     act_count = np.array([a[3] for a in member_acts], dtype=_I)
-    ties = read_tie_arrays(
-        community, rules, last_week, member_ids, helpable, only=only, since_week=since_week
+    fetched_ties = fetch_ties(
+        community, rules, last_week, member_ids, only=only, since_week=since_week
     )
-    for lo in range(0, len(ids), GROUP):
-        hi = min(lo + GROUP, len(ids))
-        group = member_ids[lo:hi]
-        weeks = read_week_arrays(community, rules, as_of, group, only=only, since_week=since_week)
-        tie = (ties["tie_member"] >= lo) & (ties["tie_member"] < hi)
+    parsed: list[dict[str, np.ndarray]] = []
+
+    def parse_ties() -> dict[str, np.ndarray]:
+        parsed.append(tie_arrays(fetched_ties, rules, member_ids, helpable))
+        return parsed[0]
+
+    early = None if pool is None else pool.submit(parse_ties)
+
+    def ties() -> dict[str, np.ndarray]:
+        if early is not None:
+            return early.result()
+        return parsed[0] if parsed else parse_ties()
+
+    def group(lo: int, hi: int, weeks: Fetched) -> BatchInput:
+        help_given = ties()
+        tie = (help_given["tie_member"] >= lo) & (help_given["tie_member"] < hi)
         invite = (invite_member >= lo) & (invite_member < hi)
         act = np.flatnonzero((act_member >= lo) & (act_member < hi)).tolist()
-        yield BatchInput(
-            member_ids=group,
+        return BatchInput(
+            member_ids=member_ids[lo:hi],
             joined=joined[lo:hi],
             gone=gone[lo:hi],
             gone_code=[m.gone_code for m in infos[lo:hi]],
-            **weeks,
-            tie_member=ties["tie_member"][tie] - lo,
-            **{name: values[tie] for name, values in ties.items() if name != "tie_member"},
+            **week_arrays(weeks, rules, member_ids[lo:hi]),
+            tie_member=help_given["tie_member"][tie] - lo,
+            **{name: values[tie] for name, values in help_given.items() if name != "tie_member"},
             invite_member=invite_member[invite] - lo,
             invite_day=invite_day[invite],
             act_member=act_member[act] - lo,
@@ -295,3 +344,8 @@ def batch_inputs(
             act_code=[member_acts[i][2] for i in act],
             act_kind=[member_acts[i][4] for i in act],
         )
+
+    for lo in range(0, len(ids), GROUP):
+        hi = min(lo + GROUP, len(ids))
+        weeks = fetch_weeks(community, as_of, member_ids[lo:hi], only=only, since_week=since_week)
+        yield lambda lo=lo, hi=hi, weeks=weeks: group(lo, hi, weeks)

@@ -14,6 +14,7 @@ replay (``shequn.tiers.engine.evaluate``) gives (tests/test_tiers_batch.py).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -359,7 +360,8 @@ def _replay(
     fresh = by_start.get(FROM_START) or []
     if fresh:
         differs = None if trusted is None else _differs(trusted, members)
-        groups = arrays.batch_inputs(
+        groups = functools.partial(
+            arrays.batch_inputs,
             community,
             rules,
             cal.as_of_date,
@@ -371,7 +373,11 @@ def _replay(
             only=not full,
         )
         results.extend(
-            _overlapped(groups, lambda data: batch.replay(data, rules, cal, fingerprints, differs))
+            _overlapped(
+                groups,
+                len(fresh),
+                lambda data: batch.replay(data, rules, cal, fingerprints, differs),
+            )
         )
     resumed = {m: week for week, group in by_start.items() if week is not None for m in group}
     if resumed:
@@ -388,7 +394,8 @@ def _replay(
             data.prior_last = np.array([prior.get(m, 0) for m in ids], dtype=_I)
             return batch.replay(data, rules, cal, fingerprints)
 
-        groups = arrays.batch_inputs(
+        groups = functools.partial(
+            arrays.batch_inputs,
             community,
             rules,
             cal.as_of_date,
@@ -400,24 +407,25 @@ def _replay(
             only=True,
             since_week=back,
         )
-        results.extend(_overlapped(groups, resume))
+        results.extend(_overlapped(groups, len(resumed), resume))
     return results
 
 
 def _overlapped(
-    groups: Iterator[batch.BatchInput], replay: Callable[[batch.BatchInput], list[MemberResult]]
+    groups: Callable[..., Iterator[arrays.PendingInput]],
+    count: int,
+    replay: Callable[[batch.BatchInput], list[MemberResult]],
 ) -> list[MemberResult]:
-    """Each group's replay, on a worker thread while the next group is read: the database
-    works (and the reading thread waits, releasing the interpreter) while numpy replays. The
-    replay touches no database connection. A lone group is replayed on this thread."""
-    first = next(groups, None)
-    if first is None:
-        return []
-    if len(first.member_ids) < arrays.GROUP:  # the only group
-        return replay(first)
+    """The ``count`` members' groups (``arrays.batch_inputs``) parsed and replayed on a worker
+    thread while the next group is read: the database works (and the reading thread waits,
+    releasing the interpreter) while numpy parses and replays. The worker touches no database
+    connection. A lone group is replayed on this thread."""
+    if count <= arrays.GROUP:
+        return [result for pending in groups() for result in replay(pending())]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shequn-tiers") as pool:
-        futures = [pool.submit(replay, first)]
-        futures += [pool.submit(replay, data) for data in groups]
+        futures = [
+            pool.submit(lambda pending=pending: replay(pending())) for pending in groups(pool=pool)
+        ]
         return [result for future in futures for result in future.result()]
 
 
