@@ -127,11 +127,10 @@ class MemberColumns:
     muted: np.ndarray
 
 
-def read_member_columns(community: Community) -> MemberColumns:
-    """Every member of the community (a recompute reads them all, every run): the times
-    become local days in numpy, not a datetime object each."""
+def fetch_members(community: Community) -> Fetched:
+    """Every member of the community (a recompute reads them all, every run)."""
     roles = ", ".join("%s" for _ in inputs.STAFF_ROLES)
-    ids, is_bot, is_staff, joined, left, muted = fetch_columns(
+    return fetch(
         f"SELECT id, CASE WHEN is_bot THEN 1 ELSE 0 END,"
         f" CASE WHEN role IN ({roles}) THEN 1 ELSE 0 END, {epoch_seconds_sql('joined_at')},"
         f" {epoch_seconds_sql('left_at')}, {epoch_seconds_sql('muted_at')}"
@@ -139,7 +138,12 @@ def read_member_columns(community: Community) -> MemberColumns:
         [*inputs.STAFF_ROLES, community.pk],
         6,
     )
-    zone = community.zoneinfo
+
+
+def member_columns(fetched: Fetched, zone: tzinfo) -> MemberColumns:
+    """``fetch_members`` parsed: the times become local days in numpy, not a datetime object
+    each."""
+    ids, is_bot, is_staff, joined, left, muted = fetched.columns()
     return MemberColumns(
         ids,
         is_bot.astype(bool),
@@ -148,6 +152,10 @@ def read_member_columns(community: Community) -> MemberColumns:
         local_day_numbers(left, zone),
         local_day_numbers(muted, zone),
     )
+
+
+def read_member_columns(community: Community) -> MemberColumns:
+    return member_columns(fetch_members(community), community.zoneinfo)
 
 
 def fetch_weeks(
@@ -285,13 +293,15 @@ def batch_inputs(
     only: bool = False,
     since_week: int | None = None,
     pool: Executor | None = None,
+    help_given: tuple[Fetched, Fetched] | None = None,
 ) -> Iterator[PendingInput]:
     """Everything a replay of ``members`` reads (``only``: read for them alone, not for the
     whole community; ``since_week``: their weeks and help from that week on), for ``GROUP``
     members at a time in id order: the help of all first, then each group's weeks as the
     caller asks for the group, so that it can replay one group while the next is read. Each
     group comes read but not parsed: parsing is CPU work, for the thread that replays; with
-    ``pool`` (a single worker) the help is parsed there while the first weeks are read."""
+    ``pool`` (a single worker) the help is parsed there while the first weeks are read.
+    ``help_given``: the help, already fetched (``fetch_ties`` with the same arguments)."""
     ids = sorted(members)
     if not ids:
         return
@@ -307,7 +317,7 @@ def batch_inputs(
     act_member = np.array([a[0] for a in member_acts], dtype=_I)
     act_day = np.array([a[1] for a in member_acts], dtype=_I)
     act_count = np.array([a[3] for a in member_acts], dtype=_I)
-    fetched_ties = fetch_ties(
+    fetched_ties = help_given or fetch_ties(
         community, rules, last_week, member_ids, only=only, since_week=since_week
     )
     parsed: list[dict[str, np.ndarray]] = []

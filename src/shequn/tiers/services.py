@@ -18,9 +18,10 @@ import functools
 import gc
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 import numpy as np
@@ -63,9 +64,10 @@ class _Member:
     gone_code: str
 
 
-def _members(community: Community) -> dict[int, _Member]:
-    """Every member's facts; leaving or muting, whichever came first, ends membership."""
-    columns = arrays.read_member_columns(community)
+def _members(fetched: arrays.Fetched, zone: tzinfo) -> dict[int, _Member]:
+    """Every member's facts (``arrays.fetch_members``); leaving or muting, whichever came
+    first, ends membership."""
+    columns = arrays.member_columns(fetched, zone)
     left, muted = columns.left, columns.muted
     by_leaving = (left > 0) & ((muted == 0) | (left <= muted))
     gone = np.where(by_leaving, left, muted)
@@ -242,12 +244,61 @@ def do_recompute_tiers(
         actor=actor if getattr(actor, "pk", None) else None,
     )
 
-    members = _members(community)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shequn-tiers") as worker:
+        # The worker thread parses what this one reads, while this one reads on: it touches
+        # no database connection (this thread's transaction is the run's).
+        fetched_members = arrays.fetch_members(community)
+        fetched_states = store.fetch_stored_states(community)
+        parsed_members = worker.submit(_members, fetched_members, community.zoneinfo)
+        parsed_states = worker.submit(store.stored_states_of, fetched_states)
+        # A full run reads all the help given, whoever gave it.
+        help_given = (
+            arrays.fetch_ties(community, rules, week_of(as_of.toordinal()), np.zeros(0, dtype=_I))
+            if full
+            else None
+        )
+        return _recompute(
+            community,
+            run,
+            last,
+            rules,
+            full=full,
+            rebuild=rebuild,
+            as_of=as_of,
+            upto=upto,
+            late=late,
+            touched=touched or {},
+            members=parsed_members.result(),
+            stored=parsed_states.result(),
+            help_given=help_given,
+            worker=worker,
+            started=started,
+        )
+
+
+def _recompute(
+    community: Community,
+    run: TierRun,
+    last: TierRun | None,
+    rules: Rules,
+    *,
+    full: bool,
+    rebuild: bool,
+    as_of: dt.date,
+    upto: int,
+    late: dict[int, int],
+    touched: Mapping[int, dt.date],
+    members: dict[int, _Member],
+    stored: dict[int, store.StoredState],
+    help_given: tuple[arrays.Fetched, arrays.Fetched] | None,
+    worker: Executor,
+    started: float,
+) -> TierRunResult:
     bots = {pk for pk, info in members.items() if info.is_bot}
     if bots:  # bots get no tier, also those flagged since the last run
         store.delete_members(MemberTier._meta.db_table, bots)
         store.delete_members(TierChange._meta.db_table, bots)
-    stored = store.stored_states(community)
+        stored = {member_id: state for member_id, state in stored.items() if member_id not in bots}
     current = {member_id: (tier, since) for member_id, (tier, since, *_days) in stored.items()}
     tiers_before = {member_id: tier for member_id, (tier, _since) in current.items()}
     gone = {pk: info.gone for pk, info in members.items()}
@@ -299,6 +350,8 @@ def do_recompute_tiers(
             fingerprints,
             trusted,
             full=full,
+            help_given=help_given,
+            worker=worker,
         )
 
     rewritten = store.store_results(
@@ -348,6 +401,8 @@ def _replay(
     trusted: store.StoredDigests | None,
     *,
     full: bool,
+    help_given: tuple[arrays.Fetched, arrays.Fetched] | None,
+    worker: Executor,
 ) -> list[MemberResult]:
     """Replay the members of ``by_start`` over arrays (``shequn.tiers.batch``): those under
     ``FROM_START`` from their first signal, the others from their week on, starting from their
@@ -371,14 +426,13 @@ def _replay(
             acts,
             helpable,
             only=not full,
+            help_given=help_given if full else None,
         )
-        results.extend(
-            _overlapped(
-                groups,
-                len(fresh),
-                lambda data: batch.replay(data, rules, cal, fingerprints, differs),
-            )
-        )
+
+        def replay_fresh(data: batch.BatchInput) -> list[MemberResult]:
+            return batch.replay(data, rules, cal, fingerprints, differs)
+
+        results.extend(_overlapped(groups, len(fresh), replay_fresh, worker))
     resumed = {m: week for week, group in by_start.items() if week is not None for m in group}
     if resumed:
         # Each window, and the weeks the risk compares, reach lookback weeks before a start;
@@ -407,7 +461,7 @@ def _replay(
             only=True,
             since_week=back,
         )
-        results.extend(_overlapped(groups, len(resumed), resume))
+        results.extend(_overlapped(groups, len(resumed), resume, worker))
     return results
 
 
@@ -415,18 +469,18 @@ def _overlapped(
     groups: Callable[..., Iterator[arrays.PendingInput]],
     count: int,
     replay: Callable[[batch.BatchInput], list[MemberResult]],
+    worker: Executor,
 ) -> list[MemberResult]:
-    """The ``count`` members' groups (``arrays.batch_inputs``) parsed and replayed on a worker
-    thread while the next group is read: the database works (and the reading thread waits,
-    releasing the interpreter) while numpy parses and replays. The worker touches no database
-    connection. A lone group is replayed on this thread."""
+    """The ``count`` members' groups (``arrays.batch_inputs``) parsed and replayed on the
+    ``worker`` thread while the next group is read: the database works (and this thread
+    waits, releasing the interpreter) while numpy parses and replays. A lone group is
+    replayed on this thread."""
     if count <= arrays.GROUP:
         return [result for pending in groups() for result in replay(pending())]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shequn-tiers") as pool:
-        futures = [
-            pool.submit(lambda pending=pending: replay(pending())) for pending in groups(pool=pool)
-        ]
-        return [result for future in futures for result in future.result()]
+    futures = [
+        worker.submit(lambda pending=pending: replay(pending())) for pending in groups(pool=worker)
+    ]
+    return [result for future in futures for result in future.result()]
 
 
 def _differs(trusted: store.StoredDigests, members: dict[int, _Member]) -> batch.Wanted:

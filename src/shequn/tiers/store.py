@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+import numpy as np
 import orjson
 from django.db import connection
 
@@ -23,7 +24,7 @@ from shequn.communities.models import Community
 from shequn.interactions.importers.writers import bulk_insert
 from shequn.interactions.rollups import ordinal_sql
 from shequn.tiers import inputs
-from shequn.tiers.arrays import NO_TIME, fetch_columns
+from shequn.tiers.arrays import NO_TIME, Fetched, fetch
 from shequn.tiers.digest import MASK63, path_total, with_member
 from shequn.tiers.engine import MemberResult
 from shequn.tiers.models import TIER_BY_RANK, MemberTier, TierChange
@@ -73,15 +74,15 @@ StoredDigests = dict[int, tuple[int | None, int | None, bool]]
 StoredState = tuple[str, int | None, int | None, int | None, bool, int | None, int | None]
 
 
-def stored_states(community: Community) -> dict[int, StoredState]:
-    """Every member's stored state and fingerprints, from one covering index, read as columns
-    (a run reads every member's)."""
+def fetch_stored_states(community: Community) -> Fetched:
+    """Every member's stored state and fingerprints, from one covering index (a run reads
+    every member's); ``stored_states_of`` parses them."""
     ranks = " ".join(f"WHEN '{tier}' THEN {rank}" for rank, tier in enumerate(TIER_BY_RANK))
 
     def known(sql: str) -> str:
         return f"COALESCE({sql}, {NO_TIME})"
 
-    columns = fetch_columns(
+    return fetch(
         f"SELECT member_id, CASE tier {ranks} ELSE -1 END, {known(ordinal_sql('since'))},"
         f" {known(ordinal_sql('joined_on'))}, {known(ordinal_sql('gone_on'))},"
         f" CASE WHEN is_staff THEN 1 ELSE 0 END, {known('row_digest')}, {known('path_digest')}"
@@ -89,25 +90,35 @@ def stored_states(community: Community) -> dict[int, StoredState]:
         [community.pk],
         8,
     )
+
+
+def stored_states_of(fetched: Fetched) -> dict[int, StoredState]:
+    member_ids, ranks, *days, staff, rows, paths = fetched.columns()
     names = [*TIER_BY_RANK, ""]  # -1: not a tier this version knows
 
-    def value(number: int) -> int | None:
-        return None if number == NO_TIME else number
+    def nullable(column: np.ndarray) -> list[int | None]:
+        values = column.astype(object)
+        values[column == NO_TIME] = None
+        return values.tolist()
 
+    since, joined, gone = (nullable(column) for column in days)
     return {
-        member_id: (
-            names[rank],
-            value(since),
-            value(joined),
-            value(gone),
-            bool(staff),
-            value(row),
-            value(path),
-        )
-        for member_id, rank, since, joined, gone, staff, row, path in zip(
-            *(column.tolist() for column in columns), strict=True
+        member_id: (names[rank], since[i], joined[i], gone[i], bool(flag), row, path)
+        for i, (member_id, rank, flag, row, path) in enumerate(
+            zip(
+                member_ids.tolist(),
+                ranks.tolist(),
+                staff.tolist(),
+                nullable(rows),
+                nullable(paths),
+                strict=True,
+            )
         )
     }
+
+
+def stored_states(community: Community) -> dict[int, StoredState]:
+    return stored_states_of(fetch_stored_states(community))
 
 
 def digests_of(states: Mapping[int, StoredState]) -> StoredDigests:
