@@ -294,6 +294,8 @@ def _recompute(
     worker: Executor,
     started: float,
 ) -> TierRunResult:
+    """The run once its members and stored states are parsed: who is replayed and from when,
+    the replay, and the writes of what differs."""
     bots = {pk for pk, info in members.items() if info.is_bot}
     if bots:  # bots get no tier, also those flagged since the last run
         store.delete_members(MemberTier._meta.db_table, bots)
