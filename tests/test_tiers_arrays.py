@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shequn.tiers.arrays import NO_TIME, fetch_columns, local_day_numbers, read_member_columns
+from shequn.tiers.arrays import NO_TIME, fetch, fetch_members, local_day_numbers, member_columns
 
 
 def test_columns_come_back_aligned_with_their_values(db) -> None:
@@ -19,14 +19,14 @@ def test_columns_come_back_aligned_with_their_values(db) -> None:
         " UNION ALL SELECT 1, 0, -4611686018427387904"
         " UNION ALL SELECT %s, %s, 12"
     )
-    a, b, c = fetch_columns(sql, [2, 5], 3)
+    a, b, c = fetch(sql, [2, 5], 3).columns()
     rows = sorted(zip(a.tolist(), b.tolist(), c.tolist(), strict=True))
     assert rows == [(1, 0, -(2**62)), (2, 5, 12), (3, -7, 2**62)]
     assert all(column.dtype == np.int64 for column in (a, b, c))
 
 
 def test_no_rows_give_empty_columns(db) -> None:
-    columns = fetch_columns("SELECT 1 AS a, 2 AS b WHERE 1 = %s", [0], 2)
+    columns = fetch("SELECT 1 AS a, 2 AS b WHERE 1 = %s", [0], 2).columns()
     assert [len(column) for column in columns] == [0, 0]
 
 
@@ -63,7 +63,7 @@ def test_member_times_become_local_days(db) -> None:
         joined_at=dt.datetime(2024, 3, 1, 23, 30, 15, 500000, tzinfo=dt.UTC),
         muted_at=dt.datetime(2024, 3, 5, 1, 0, tzinfo=dt.UTC),
     )
-    columns = read_member_columns(community)
+    columns = member_columns(fetch_members(community), community.zoneinfo)
     assert columns.ids.tolist() == [member.pk]
     assert columns.joined.tolist() == [dt.date(2024, 3, 2).toordinal()]
     assert columns.left.tolist() == [0]

@@ -71,12 +71,7 @@ def fetch(sql: str, params: Sequence[Any], count: int) -> Fetched:
     return Fetched(None if texts is None else tuple(texts), count)
 
 
-def fetch_columns(sql: str, params: Sequence[Any], count: int) -> list[np.ndarray]:
-    """``fetch``, parsed at once."""
-    return fetch(sql, params, count).columns()
-
-
-NO_TIME = -(2**62)  # a NULL time in ``fetch_columns``' columns, which cannot hold NULL
+NO_TIME = -(2**62)  # a NULL time in ``fetch``'s columns, which cannot hold NULL
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
@@ -152,10 +147,6 @@ def member_columns(fetched: Fetched, zone: tzinfo) -> MemberColumns:
         local_day_numbers(left, zone),
         local_day_numbers(muted, zone),
     )
-
-
-def read_member_columns(community: Community) -> MemberColumns:
-    return member_columns(fetch_members(community), community.zoneinfo)
 
 
 def fetch_weeks(

@@ -5,7 +5,7 @@
 * reply ties and invitations: folded once from the events into small tables of this app
   (``ReplyTie``, ``Invitation``), reading only events newer than the last run (a primary-key
   range), so no run rescans the events table;
-* members (role, bot, joined/left/muted): ``shequn.tiers.arrays.read_member_columns``.
+* members (role, bot, joined/left/muted): ``shequn.tiers.arrays.fetch_members``.
 
 Days leave the database as ``date.toordinal()`` numbers and weeks as ``(ordinal - 1) // 7``
 (weeks start on Monday), computed by the database.

@@ -37,6 +37,7 @@ from shequn.tiers import arrays, batch, inputs, store
 from shequn.tiers.digest import Fingerprints
 from shequn.tiers.engine import Calendar, MemberResult, week_of
 from shequn.tiers.models import TIER_BY_RANK, MemberTier, Tier, TierChange, TierPolicy, TierRun
+from shequn.tiers.ordering import Positions
 from shequn.tiers.policy import Rules, rules_of, validate_policy_values
 from shequn.tiers.selectors import last_steps, tier_policy
 from shequn.tiers.signals import advocacy_signals
@@ -357,7 +358,14 @@ def _recompute(
         )
 
     rewritten = store.store_results(
-        community, results, members, as_of, starts, full=full, stored=trusted
+        community,
+        results,
+        members,
+        as_of,
+        starts,
+        full=full,
+        stored=trusted,
+        stored_members=stored,
     )
     # Founders and operators named (or no longer) since their row was written.
     replayed = set(starts)
@@ -494,13 +502,14 @@ def _differs(trusted: store.StoredDigests, members: dict[int, _Member]) -> batch
     stored_path = np.array([_or(trusted[m][1], absent) for m in ids.tolist()], dtype=_I)
     stored_staff = np.array([trusted[m][2] for m in ids.tolist()], dtype=bool)
     staff_now = np.array(sorted(pk for pk, info in members.items() if info.is_staff), dtype=_I)
+    positions = Positions(ids)
 
     def wanted(member_ids: np.ndarray, rows: np.ndarray, paths: np.ndarray) -> np.ndarray:
+        pos, found = positions.of(member_ids)
         if not len(ids):
-            return np.ones(len(member_ids), dtype=bool)
-        pos = np.minimum(np.searchsorted(ids, member_ids), len(ids) - 1)
+            return ~found
         return (
-            (ids[pos] != member_ids)
+            ~found
             | (stored_row[pos] != rows)
             | (stored_path[pos] != paths)
             | (stored_staff[pos] != np.isin(member_ids, staff_now))

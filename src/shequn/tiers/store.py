@@ -117,10 +117,6 @@ def stored_states_of(fetched: Fetched) -> dict[int, StoredState]:
     }
 
 
-def stored_states(community: Community) -> dict[int, StoredState]:
-    return stored_states_of(fetch_stored_states(community))
-
-
 def digests_of(states: Mapping[int, StoredState]) -> StoredDigests:
     """The (row digest, path digest, is staff) of each stored state."""
     return {member_id: (state[5], state[6], state[4]) for member_id, state in states.items()}
@@ -159,17 +155,6 @@ def _stored_tiers(community: Community, member_ids: list[int]) -> dict[int, tupl
             [community.pk, *params],
         )
         return {row[0]: row[1:] for row in cursor.fetchall()}
-
-
-def stored_digests(community: Community) -> StoredDigests:
-    """Every stored member's (row digest, path digest, is staff)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT member_id, row_digest, path_digest, is_staff FROM"
-            f" {MemberTier._meta.db_table} WHERE community_id = %s",
-            [community.pk],
-        )
-        return {row[0]: (row[1], row[2], bool(row[3])) for row in cursor.fetchall()}
 
 
 def _stored_paths(
@@ -336,20 +321,23 @@ def store_results(
     *,
     full: bool,
     stored: StoredDigests | None = None,
+    stored_members: Iterable[int] = (),
 ) -> int:
     """Write the run's results where they differ from what is stored; return how many
     members' rows were rewritten.
 
     ``starts`` gives, per replayed member, the week their replay began (None: from their first
     signal): their stored path from that week on is what the result's changes replace. A full
-    run given the ``stored`` fingerprints (``stored_digests``) trusts them: ``results`` are then
-    the members whose fingerprints differ (``batch.replay_all``'s ``wanted``); without them it
+    run given the ``stored`` fingerprints (``digests_of``) trusts them: ``results`` are then
+    the members whose fingerprints differ (``batch.replay``'s ``wanted``); without them it
     compares every stored row as values. A full run removes the rows of members it no longer
-    evaluates (those not in ``starts``).
+    evaluates: those of ``stored_members`` (every member with a stored row) not in ``starts``.
     """
     if full and stored is not None:
         return _store_full(community, results, members, as_of, starts, stored)
-    return _store_compared(community, results, members, as_of, starts, full=full)
+    return _store_compared(
+        community, results, members, as_of, starts, stored_members if full else ()
+    )
 
 
 def _store_full(
@@ -381,10 +369,10 @@ def _store_compared(
     members: Mapping[int, MemberFacts],
     as_of: dt.date,
     starts: Mapping[int, int | None],
-    *,
-    full: bool,
+    forgotten: Iterable[int],
 ) -> int:
-    """Compare the replayed members' stored rows with the results as values."""
+    """Compare the replayed members' stored rows with the results as values; remove the rows
+    of the ``forgotten`` members that were not replayed."""
     ids = sorted(starts)
     earliest = [week for week in starts.values() if week is not None]
     since = (
@@ -395,8 +383,7 @@ def _store_compared(
     stored_tiers = _stored_tiers(community, ids)
     stored_paths = _stored_paths(community, ids, since)
     writes = _Writes(community, as_of)
-    if full:
-        writes.forget(m for m in stored_digests(community) if m not in starts)
+    writes.forget(m for m in forgotten if m not in starts)
     for result in results:
         member_id = result.member_id
         new = _new_row(result, members[member_id])
